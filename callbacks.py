@@ -1,0 +1,119 @@
+"""Keras callbacks for a training run: checkpoints, the divergence guard, logs and sample images."""
+
+import math
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+LOSS_NAMES = ("d_loss", "g_loss", "vae_loss")
+
+
+class TrainingDiverged(Exception):
+    """A loss became NaN/Inf or exploded; training stopped before saving anything more."""
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """`model.save_model(save_dir, epoch)` every `checkpoint_step` epochs and once at the end.
+
+    The number on a checkpoint is the count of completed epochs, which is
+    where a resumed run starts.
+    """
+
+    def __init__(self, save_dir, checkpoint_step=1):
+        super().__init__()
+        self.save_dir, self.checkpoint_step = save_dir, checkpoint_step
+        self.completed = self.saved = None
+
+    def _save(self, epochs):
+        path = self.model.save_model(self.save_dir, epochs)
+        self.saved = epochs
+        print(f"saved {path}", flush=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.completed = epoch + 1
+        if self.completed % self.checkpoint_step == 0:
+            self._save(self.completed)
+
+    def on_train_end(self, logs=None):
+        if self.completed is not None and self.saved != self.completed:
+            self._save(self.completed)
+
+
+class StopOnDivergence(keras.callbacks.Callback):
+    """Raise `TrainingDiverged` as soon as a loss is NaN/Inf or above `limit`.
+
+    It checks the epoch's running averages after every batch: a NaN or Inf
+    poisons the average at once. Raising (rather than setting `stop_training`)
+    skips the end-of-epoch and end-of-training checkpoints, so the last good
+    checkpoint stays the latest.
+    """
+
+    def __init__(self, limit=1e6):
+        super().__init__()
+        self.limit = limit
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name in LOSS_NAMES:
+            value = float((logs or {}).get(name, 0.0))
+            if not math.isfinite(value) or value > self.limit:
+                raise TrainingDiverged(
+                    f"{name} is {value:g} in epoch {self.epoch + 1}, batch {batch + 1}; training stopped "
+                    f"and the last checkpoint was left as it was. Try lower learning rates."
+                )
+
+
+class EpochSummary(keras.callbacks.Callback):
+    """Upstream's epoch line with the averages, every `display_step` epochs."""
+
+    def __init__(self, display_step=1):
+        super().__init__()
+        self.display_step = display_step
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch % self.display_step == 0:
+            logs = logs or {}
+            values = " ".join(f"{name}= {float(logs.get(name, float('nan'))):.6f}" for name in LOSS_NAMES)
+            print(f"Epoch: {epoch + 1:04d} {values} n_op= {float(logs.get('n_op', 0)):.2f}", flush=True)
+
+
+class SampleImages(keras.callbacks.Callback):
+    """Log prior samples and reconstructions of fixed digits to TensorBoard each epoch.
+
+    The same latent vectors and digits every epoch, so the images show what
+    training changes. Drawn as saved PNGs are: dark ink on white.
+    """
+
+    def __init__(self, log_dir, digits, n_samples=16, seed=0):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "samples"))
+        self.digits = np.asarray(digits, dtype=np.float32)
+        self.z = None
+        self.n_samples, self.seed = n_samples, seed
+
+    @staticmethod
+    def _grid(images, columns):
+        """[n, h, w, c] → one [1, rows·h, columns·w, c] image, empty cells left white."""
+        n, h, w, c = images.shape
+        rows = -(-n // columns)
+        grid = np.zeros((rows * columns, h, w, c), dtype=np.float32)
+        grid[:n] = images
+        grid = grid.reshape(rows, columns, h, w, c).transpose(0, 2, 1, 3, 4)
+        return 1.0 - grid.reshape(1, rows * h, columns * w, c)
+
+    def on_epoch_end(self, epoch, logs=None):
+        model = self.model
+        if self.z is None:
+            self.z = np.random.default_rng(self.seed).normal(size=(self.n_samples, model.z_dim))
+        samples = model.generate(self.z, model.x_dim, model.y_dim, scale=model.scale)
+        reconstructions = model(self.digits).numpy()
+        pairs = np.concatenate([self.digits, reconstructions])
+        with self.writer.as_default():
+            tf.summary.image("prior_samples", self._grid(samples, 4), step=epoch + 1)
+            tf.summary.image("digits_and_reconstructions", self._grid(pairs, len(self.digits)), step=epoch + 1)
+        self.writer.flush()

@@ -1,0 +1,468 @@
+"""CPPN-GAN-VAE (system B of REFERENCE.md): the networks, the losses and Ha's training rule.
+
+Three sub-models hold the three variable groups of upstream: the encoder Q,
+the CPPN generator G and the discriminator D. `CPPNVAE` ties them together
+with three Adam optimizers and the `partial_train` rule (N_handicap generator
+steps, loss-gated discriminator step), usable batch by batch as upstream did
+or through `fit()` with Keras callbacks.
+"""
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ops import BatchNorm, conv2d, coordinates, cppn_dense, linear, lrelu
+
+# Upstream's guards against log(0).
+RECONSTRUCTION_EPS = 1e-10
+GAN_EPS = 1e-12
+# Pixel-images rendered per generator call: bounds the memory of a large render
+# (each hidden layer holds RENDER_CHUNK × net_size_g floats, 64 MB at 128 units).
+RENDER_CHUNK = 1 << 17
+CHECKPOINT_NAME = "model.ckpt"
+
+
+class CheckpointError(Exception):
+    """A checkpoint is missing or does not fit the model; the message says which and why."""
+
+
+# --------------------------------------------------------------------------- networks
+
+
+def build_encoder(x_dim=26, y_dim=26, c_dim=1, z_dim=32, net_size_q=512, keep_prob=1.0):
+    """Q: image → (z_mean, z_log_sigma_sq) through two softplus layers with dropout."""
+    images = keras.Input(shape=(y_dim, x_dim, c_dim), name="images")
+    h = keras.layers.Flatten()(images)
+    for i in range(2):
+        h = linear(net_size_q, name=f"q_h{i}")(h)
+        h = keras.layers.Activation("softplus")(h)
+        h = keras.layers.Dropout(1.0 - keep_prob)(h)
+    z_mean = linear(z_dim, name="q_z_mean")(h)
+    z_log_sigma_sq = linear(z_dim, name="q_z_log_sigma_sq")(h)
+    return keras.Model(images, [z_mean, z_log_sigma_sq], name="encoder")
+
+
+def build_discriminator(x_dim=26, y_dim=26, c_dim=1, df_dim=24):
+    """D: DCGAN-style conv stack → probability that the image is real."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=(y_dim, x_dim, c_dim)),
+            conv2d(df_dim, name="d_h0_conv"),
+            lrelu(),
+            conv2d(df_dim * 2, name="d_h1_conv"),
+            BatchNorm(name="d_bn1"),
+            lrelu(),
+            conv2d(df_dim * 4, name="d_h2_conv"),
+            BatchNorm(name="d_bn2"),
+            lrelu(),
+            keras.layers.Flatten(),
+            linear(1, name="d_h3_lin"),
+            keras.layers.Activation("sigmoid"),
+        ],
+        name="discriminator",
+    )
+
+
+@keras.saving.register_keras_serializable(package="cppn")
+class Generator(keras.Model):
+    """G, the CPPN: the same small network evaluated once per pixel coordinate.
+
+    `U = FC(z·scale) + FC_nobias(x) + FC_nobias(y) + FC_nobias(r)`, `H = softplus(U)`,
+    then `net_depth_g - 1` tanh layers and a sigmoid output. z is projected once
+    per image and broadcast to every pixel, which equals upstream's tiling of z.
+    """
+
+    def __init__(self, z_dim=32, c_dim=1, net_size_g=128, net_depth_g=4, **kwargs):
+        super().__init__(**kwargs)
+        self.z_dim, self.c_dim = z_dim, c_dim
+        self.net_size_g, self.net_depth_g = net_size_g, net_depth_g
+        self.z_input = cppn_dense(net_size_g, name="g_0_z")
+        # One kernel row per coordinate: the same N(0, 0.1²) weights as three bias-free layers.
+        self.xyr_input = cppn_dense(net_size_g, use_bias=False, name="g_0_xyr")
+        # A Sequential, not a list: TensorFlow checkpoints do not see layers held in Python lists.
+        self.hidden = keras.Sequential(
+            [cppn_dense(net_size_g, activation="tanh", name=f"g_tanh_{i}") for i in range(1, net_depth_g)]
+            or [keras.layers.Identity()],
+            name="g_hidden",
+        )
+        self.output_layer = cppn_dense(c_dim, name=f"g_{net_depth_g}")
+        self.z_input.build((None, z_dim))
+        self.xyr_input.build((None, 3))
+        self.hidden.build((None, net_size_g))
+        self.output_layer.build((None, net_size_g))
+        self.built = True
+
+    def call(self, z, coords, scale):
+        """z [batch, z_dim], coords [pixels, 3] (x, y, r) → intensities [batch, pixels, c_dim]."""
+        batch, pixels = tf.shape(z)[0], tf.shape(coords)[0]
+        u = self.z_input(z * scale)[:, None, :] + self.xyr_input(coords)[None, :, :]
+        h = tf.reshape(tf.nn.softplus(u), [-1, self.net_size_g])
+        out = tf.sigmoid(self.output_layer(self.hidden(h)))
+        return tf.reshape(out, [batch, pixels, self.c_dim])
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "z_dim": self.z_dim,
+            "c_dim": self.c_dim,
+            "net_size_g": self.net_size_g,
+            "net_depth_g": self.net_depth_g,
+        }
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def reconstruction_loss(x, x_hat):
+    """Bernoulli negative log-likelihood summed over each image's values → [batch]."""
+    x = tf.reshape(x, [tf.shape(x)[0], -1])
+    x_hat = tf.reshape(x_hat, [tf.shape(x_hat)[0], -1])
+    log_p = x * tf.math.log(RECONSTRUCTION_EPS + x_hat) + (1.0 - x) * tf.math.log(
+        RECONSTRUCTION_EPS + 1.0 - x_hat
+    )
+    return -tf.reduce_sum(log_p, axis=1)
+
+
+def kl_divergence(z_mean, z_log_sigma_sq):
+    """KL(N(z_mean, σ²) ‖ N(0, 1)) summed over z → [batch]."""
+    return -0.5 * tf.reduce_sum(
+        1.0 + z_log_sigma_sq - tf.square(z_mean) - tf.exp(z_log_sigma_sq), axis=1
+    )
+
+
+def vae_loss(x, x_hat, z_mean, z_log_sigma_sq, n_points):
+    """Batch mean of (reconstruction + KL), per pixel as upstream reports it."""
+    per_image = reconstruction_loss(x, x_hat) + kl_divergence(z_mean, z_log_sigma_sq)
+    return tf.reduce_mean(per_image) / n_points
+
+
+def discriminator_loss(d_real, d_fake):
+    """(d_loss, d_loss_real, d_loss_fake): D's cross-entropy on real and generated images."""
+    d_loss_real = tf.reduce_mean(-tf.math.log(d_real + GAN_EPS))
+    d_loss_fake = tf.reduce_mean(-tf.math.log(1.0 - d_fake + GAN_EPS))
+    return (d_loss_real + d_loss_fake) / 2.0, d_loss_real, d_loss_fake
+
+
+def generator_loss(d_fake):
+    """G's loss: how sure D is that the generated images are fake (ln 2 when D is unsure)."""
+    return tf.reduce_mean(-tf.math.log(d_fake + GAN_EPS))
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@keras.saving.register_keras_serializable(package="cppn")
+class CPPNVAE(keras.Model):
+    """Ha's CPPN-GAN-VAE, with upstream's constructor, defaults and public methods.
+
+    Training-rule parameters (defaults are the upstream code's values; the post
+    describes N_handicap 4–8, th_high 0.80, th_low 0.45):
+
+    - `n_vae_steps`: VAE optimizer steps per batch (4).
+    - `n_handicap`: at most this many generator steps per batch (4) ...
+    - `g_stop_loss`: ... stopping as soon as g_loss falls below this (0.6).
+    - `th_low`, `th_high`: D is trained only while d_loss > th_low and
+      g_loss < th_high (0.6, 0.75), so it never runs away from G.
+    - `n_d_steps`: at most this many D steps when the gate is open (1),
+      stopping once d_loss < th_low.
+    """
+
+    def __init__(
+        self,
+        batch_size=1,
+        z_dim=32,
+        x_dim=26,
+        y_dim=26,
+        c_dim=1,
+        scale=8.0,
+        learning_rate=0.01,
+        learning_rate_d=0.001,
+        learning_rate_vae=0.0001,
+        beta1=0.9,
+        net_size_g=128,
+        net_depth_g=4,
+        net_size_q=512,
+        keep_prob=1.0,
+        df_dim=24,
+        model_name="cppnvae",
+        n_vae_steps=4,
+        n_handicap=4,
+        g_stop_loss=0.6,
+        th_low=0.6,
+        th_high=0.75,
+        n_d_steps=1,
+        seed=None,
+        **kwargs,
+    ):
+        kwargs.setdefault("name", model_name)
+        super().__init__(**kwargs)
+        self.batch_size, self.z_dim = batch_size, z_dim
+        self.x_dim, self.y_dim, self.c_dim, self.scale = x_dim, y_dim, c_dim, scale
+        self.learning_rate, self.learning_rate_d = learning_rate, learning_rate_d
+        self.learning_rate_vae, self.beta1 = learning_rate_vae, beta1
+        self.net_size_g, self.net_depth_g, self.net_size_q = net_size_g, net_depth_g, net_size_q
+        self.keep_prob, self.df_dim, self.model_name = keep_prob, df_dim, model_name
+        self.n_vae_steps, self.n_handicap, self.g_stop_loss = n_vae_steps, n_handicap, g_stop_loss
+        self.th_low, self.th_high, self.n_d_steps = th_low, th_high, n_d_steps
+        self.n_points = x_dim * y_dim
+
+        self.encoder = build_encoder(x_dim, y_dim, c_dim, z_dim, net_size_q, keep_prob)
+        self.generator = Generator(z_dim, c_dim, net_size_g, net_depth_g, name="generator")
+        self.discriminator = build_discriminator(x_dim, y_dim, c_dim, df_dim)
+        self.train_coords = tf.constant(coordinates(x_dim, y_dim, scale))
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.d_optimizer = self.g_optimizer = self.vae_optimizer = None
+        self.trackers = [keras.metrics.Mean(name) for name in ("d_loss", "g_loss", "vae_loss", "n_op")]
+        self.built = True
+
+    # ----------------------------------------------------------------- keras plumbing
+
+    def get_config(self):
+        names = (
+            "batch_size z_dim x_dim y_dim c_dim scale learning_rate learning_rate_d "
+            "learning_rate_vae beta1 net_size_g net_depth_g net_size_q keep_prob df_dim "
+            "model_name n_vae_steps n_handicap g_stop_loss th_low th_high n_d_steps"
+        ).split()
+        return {name: getattr(self, name) for name in names}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @property
+    def metrics(self):
+        return self.trackers
+
+    @property
+    def qg_variables(self):
+        """Encoder and generator weights: what the VAE and G optimizers train."""
+        return self.encoder.trainable_variables + self.generator.trainable_variables
+
+    def compile(self, d_optimizer=None, g_optimizer=None, vae_optimizer=None, **kwargs):
+        """Set the three optimizers; by default upstream's Adams with `beta1`.
+
+        Each optimizer is built here, so its state exists before a checkpoint
+        is restored into it.
+        """
+        super().compile(optimizer=None, **kwargs)
+
+        def adam(learning_rate):
+            # epsilon 1e-8 is TensorFlow 1's AdamOptimizer default.
+            return keras.optimizers.Adam(learning_rate, beta_1=self.beta1, epsilon=1e-8)
+
+        self.d_optimizer = d_optimizer or adam(self.learning_rate_d)
+        self.g_optimizer = g_optimizer or adam(self.learning_rate)
+        self.vae_optimizer = vae_optimizer or adam(self.learning_rate_vae)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.qg_variables)
+        self.vae_optimizer.build(self.qg_variables)
+
+    def call(self, x, training=False):
+        """Autoencode: images → reconstructions through z_mean, at the images' size."""
+        z_mean, _ = self.encoder(x, training=training)
+        return self._images(self.generator(z_mean, self.train_coords, scale=self.scale))
+
+    # ----------------------------------------------------------------- the training rule
+
+    def _images(self, pixels):
+        return tf.reshape(pixels, [-1, self.y_dim, self.x_dim, self.c_dim])
+
+    def _reconstruct(self, x):
+        """Encode with fresh noise and draw: (z_mean, z_log_sigma_sq, x_hat)."""
+        z_mean, z_log_sigma_sq = self.encoder(x, training=True)
+        eps = keras.random.normal(tf.shape(z_mean), seed=self.seed_generator)
+        z = z_mean + tf.sqrt(tf.exp(z_log_sigma_sq)) * eps
+        x_hat = self._images(self.generator(z, self.train_coords, scale=self.scale))
+        return z_mean, z_log_sigma_sq, x_hat
+
+    def _vae_loss(self, x, x_hat, z_mean, z_log_sigma_sq):
+        return vae_loss(x, x_hat, z_mean, z_log_sigma_sq, self.n_points)
+
+    def _d_loss(self, x):
+        """D's loss on real x and on freshly generated reconstructions of x."""
+        _, _, x_hat = self._reconstruct(x)
+        d_real = self.discriminator(x, training=True)
+        d_fake = self.discriminator(tf.stop_gradient(x_hat), training=True)
+        return discriminator_loss(d_real, d_fake)[0]
+
+    def _vae_step(self, x):
+        with tf.GradientTape() as tape:
+            z_mean, z_log_sigma_sq, x_hat = self._reconstruct(x)
+            loss = self._vae_loss(x, x_hat, z_mean, z_log_sigma_sq)
+        variables = self.qg_variables
+        self.vae_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    def _g_step(self, x):
+        """One step on balanced_loss = g_loss + vae_loss over Q and G; returns g_loss."""
+        with tf.GradientTape() as tape:
+            z_mean, z_log_sigma_sq, x_hat = self._reconstruct(x)
+            g_loss = generator_loss(self.discriminator(x_hat, training=True))
+            balanced_loss = g_loss + self._vae_loss(x, x_hat, z_mean, z_log_sigma_sq)
+        variables = self.qg_variables
+        self.g_optimizer.apply_gradients(zip(tape.gradient(balanced_loss, variables), variables))
+        return g_loss
+
+    def _d_step(self, x):
+        with tf.GradientTape() as tape:
+            loss = self._d_loss(x)
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    @tf.function(reduce_retracing=True)
+    def _train_rule(self, x):
+        """Ha's per-batch rule; each loss is the one its step saw before updating.
+
+        A `tf.function`, so AutoGraph turns the early-stopping loops and the
+        gate into graph control flow (Keras does not convert `train_step`).
+        """
+        counter = tf.constant(0)
+        vae = tf.constant(0.0)
+        for _ in tf.range(self.n_vae_steps):
+            vae = self._vae_step(x)
+            counter += 1
+        g = tf.constant(0.0)
+        for _ in tf.range(self.n_handicap):
+            g = self._g_step(x)
+            counter += 1
+            if g < self.g_stop_loss:
+                break
+        d = self._d_loss(x)
+        if d > self.th_low and g < self.th_high:
+            for _ in tf.range(self.n_d_steps):
+                d = self._d_step(x)
+                counter += 1
+                if d < self.th_low:
+                    break
+        return d, g, vae, counter
+
+    def train_step(self, data):
+        x = data[0] if isinstance(data, (tuple, list)) else data
+        losses = self._train_rule(x)
+        for tracker, value in zip(self.trackers, losses):
+            tracker.update_state(tf.cast(value, tf.float32))
+        return {tracker.name: tracker.result() for tracker in self.trackers}
+
+    def partial_train(self, batch):
+        """Train on one batch with Ha's rule → (d_loss, g_loss, vae_loss, counter).
+
+        `counter` is the number of optimizer steps taken. Compiles with the
+        default optimizers on first use, as upstream built them in its constructor.
+        """
+        if not self.compiled:
+            self.compile()
+        d, g, vae, counter = self._train_rule(self._as_images(batch))
+        return float(d), float(g), float(vae), int(counter)
+
+    # ----------------------------------------------------------------- upstream API
+
+    def _as_images(self, X):
+        X = np.asarray(X, dtype=np.float32)
+        shape = (self.y_dim, self.x_dim, self.c_dim)
+        size = int(np.prod(shape))
+        if X.ndim == 0 or X.size == 0 or X.size % size or (X.ndim > 1 and X.shape[0] * size != X.size):
+            raise ValueError(
+                f"expected a batch of {self.y_dim}×{self.x_dim}×{self.c_dim} images "
+                f"({size} values each), got an array of shape {X.shape}"
+            )
+        return X.reshape((-1,) + shape)
+
+    def encode(self, X):
+        """Images → z_mean, the latent vectors the encoder is most sure of."""
+        z_mean, _ = self.encoder(self._as_images(X), training=False)
+        return z_mean.numpy()
+
+    def generate(self, z=None, x_dim=26, y_dim=26, scale=5.0):
+        """Draw images of any size → [batch, y_dim, x_dim, c_dim] floats in [0, 1].
+
+        `z` defaults to `batch_size` draws from N(0, 1). Large images are drawn
+        in bands of rows so memory stays bounded, whatever the resolution.
+        """
+        if z is None:
+            z = np.random.normal(size=(self.batch_size, self.z_dim))
+        z = np.asarray(z, dtype=np.float32)
+        if z.ndim == 1:
+            z = z[None, :]
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"z must have shape [batch, {self.z_dim}] or [{self.z_dim}], got {z.shape}")
+        for name, value in (("x_dim", x_dim), ("y_dim", y_dim)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive whole number of pixels, got {value!r}")
+        x_dim, y_dim, batch = int(x_dim), int(y_dim), z.shape[0]
+        images = np.empty((batch, y_dim, x_dim, self.c_dim), dtype=np.float32)
+        rows = max(1, RENDER_CHUNK // (batch * x_dim))
+        for top in range(0, y_dim, rows):
+            band = slice(top, min(top + rows, y_dim))
+            coords = coordinates(x_dim, y_dim, scale, rows=band)
+            pixels = self._render(z, coords, np.float32(scale)).numpy()
+            images[:, band] = pixels.reshape(batch, -1, x_dim, self.c_dim)
+        return images
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None], tf.float32),
+            tf.TensorSpec([None, 3], tf.float32),
+            tf.TensorSpec([], tf.float32),
+        ]
+    )
+    def _render(self, z, coords, scale):
+        """One compiled generator call for every resolution (no retracing per size)."""
+        return self.generator(z, coords, scale=scale)
+
+    def _checkpoint(self):
+        objects = dict(
+            encoder=self.encoder,
+            generator=self.generator,
+            discriminator=self.discriminator,
+            epoch=tf.Variable(0, dtype=tf.int64),
+        )
+        if self.compiled:
+            objects.update(
+                d_optimizer=self.d_optimizer,
+                g_optimizer=self.g_optimizer,
+                vae_optimizer=self.vae_optimizer,
+            )
+        return tf.train.Checkpoint(**objects)
+
+    def save_model(self, checkpoint_path="save", epoch=0, max_to_keep=5):
+        """Write `checkpoint_path/model.ckpt-<epoch>` (weights, optimizer state, epoch).
+
+        TensorFlow writes the files under temporary names and only then points
+        `checkpoint_path/checkpoint` at them, so a save killed half-way leaves
+        the previous checkpoint the latest one, whole.
+        """
+        checkpoint = self._checkpoint()
+        checkpoint.epoch.assign(epoch)
+        manager = tf.train.CheckpointManager(
+            checkpoint, checkpoint_path, max_to_keep=max_to_keep, checkpoint_name=CHECKPOINT_NAME
+        )
+        return manager.save(checkpoint_number=epoch)
+
+    def load_model(self, checkpoint_path="save"):
+        """Restore the latest checkpoint in a directory (or a given prefix) → its epoch.
+
+        Optimizer state is restored too when the model is compiled, so training
+        resumes where it stopped.
+        """
+        path = tf.train.latest_checkpoint(checkpoint_path) if os.path.isdir(checkpoint_path) else checkpoint_path
+        if not path or not tf.io.gfile.exists(path + ".index"):
+            raise CheckpointError(
+                f"no checkpoint found at {checkpoint_path!r}: train one with `python train.py "
+                f"--save_dir {checkpoint_path}` or pass the folder that holds the `checkpoint` file"
+            )
+        checkpoint = self._checkpoint()
+        try:
+            checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as error:
+            raise CheckpointError(
+                f"checkpoint {path!r} does not fit this model ({type(error).__name__}: "
+                f"{str(error).splitlines()[0][:300]}); was it written with other settings "
+                f"(see config.json beside it)?"
+            ) from None
+        return int(checkpoint.epoch.numpy())
+
+    def close(self):
+        """Upstream closed its TensorFlow session here; TF 2 has none, so nothing to do."""

@@ -1,0 +1,198 @@
+"""Train the CPPN-GAN-VAE on MNIST-style digits: `python train.py --dataset mnist`.
+
+Upstream's flags and defaults, plus where the data comes from, where the run
+lives (`--save_dir`, default `save/`) and a seed. A run writes `config.json`
+and `model.ckpt-<epoch>` checkpoints into the save directory and, started
+again, resumes from the latest checkpoint with the optimizers' state.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import sys
+
+
+def _number(kind, low, high=None, low_open=False, high_open=False):
+    """An argparse type: `kind` within [low, high] (ends open if asked), else a clear error."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        too_low = value <= low if low_open else value < low
+        too_high = high is not None and (value >= high if high_open else value > high)
+        if too_low or too_high:
+            left, right = "(" if low_open else "[", ")" if high_open else "]"
+            raise argparse.ArgumentTypeError(
+                f"{text} is out of range: expected a value in {left}{low}, {'∞' if high is None else high}{right}"
+            )
+        return value
+
+    return parse
+
+
+positive_int = _number(int, 1)
+count = _number(int, 0)
+positive_float = _number(float, 0.0, low_open=True)
+loss_threshold = _number(float, 0.0)
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        description="Train Ha's CPPN-GAN-VAE on 26×26 crops of MNIST-style digits.",
+        epilog="Example (offline): python train.py --data-dir ../shared/mnist --split t10k",
+    )
+    add = p.add_argument
+    data = p.add_argument_group("data")
+    data.add_argument("--dataset", choices=("mnist", "fashion_mnist"), default="mnist",
+                      help="tensorflow-datasets name, used when --data-dir is not given (default: mnist)")
+    data.add_argument("--data-dir", "--data_dir", dest="data_dir", default=None,
+                      help="folder of IDX files (<split>-images-idx3-ubyte.gz, ...) to read instead of tfds")
+    data.add_argument("--split", default="train",
+                      help="which split to train on: train, t10k (tfds: test), train5k, ... (default: train)")
+    add("--training_epochs", "--training-epochs", type=positive_int, default=100,
+        help="train until this many epochs are complete (default: 100)")
+    add("--display_step", "--display-step", type=positive_int, default=1,
+        help="print the epoch averages every this many epochs (default: 1)")
+    add("--checkpoint_step", "--checkpoint-step", type=positive_int, default=1,
+        help="checkpoint every this many epochs (default: 1)")
+    add("--batch_size", "--batch-size", type=positive_int, default=500, help="default: 500")
+    add("--learning_rate", "--learning-rate", type=positive_float, default=0.005,
+        help="generator optimizer's learning rate (default: 0.005)")
+    add("--learning_rate_vae", "--learning-rate-vae", type=positive_float, default=0.001,
+        help="VAE optimizer's learning rate (default: 0.001)")
+    add("--learning_rate_d", "--learning-rate-d", type=positive_float, default=0.001,
+        help="discriminator optimizer's learning rate (default: 0.001)")
+    add("--keep_prob", "--keep-prob", type=_number(float, 0.0, 1.0, low_open=True), default=1.0,
+        help="encoder dropout keep probability (default: 1.0)")
+    add("--beta1", type=_number(float, 0.0, 1.0, high_open=True), default=0.65,
+        help="Adam beta1 of all three optimizers (default: 0.65)")
+    rule = p.add_argument_group("training rule (defaults: upstream code)")
+    rule.add_argument("--n_vae_steps", "--n-vae-steps", type=count, default=4, help="VAE steps per batch (4)")
+    rule.add_argument("--n_handicap", "--n-handicap", type=count, default=4, help="max generator steps per batch (4)")
+    rule.add_argument("--g_stop_loss", "--g-stop-loss", type=loss_threshold, default=0.6,
+                      help="stop generator steps once g_loss is below this (0.6)")
+    rule.add_argument("--th_low", "--th-low", type=loss_threshold, default=0.6,
+                      help="train D only while d_loss is above this (0.6)")
+    rule.add_argument("--th_high", "--th-high", type=loss_threshold, default=0.75,
+                      help="train D only while g_loss is below this (0.75)")
+    rule.add_argument("--n_d_steps", "--n-d-steps", type=count, default=1, help="max D steps per batch (1)")
+    run = p.add_argument_group("run")
+    run.add_argument("--save_dir", "--save-dir", dest="save_dir", default="save",
+                     help="checkpoints and config.json go here; an existing run there is resumed (default: save)")
+    run.add_argument("--seed", type=count, default=None, help="random seed (default: a fresh one, printed)")
+    run.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=True,
+                     help="log losses and sample images to <save_dir>/logs for TensorBoard (default: on)")
+    return p
+
+
+MODEL_FLAGS = (
+    "batch_size learning_rate learning_rate_vae learning_rate_d keep_prob beta1 "
+    "n_vae_steps n_handicap g_stop_loss th_low th_high n_d_steps"
+).split()
+
+
+def write_json_atomically(path, data):
+    """Write JSON under a temporary name, then rename: never a half-written file."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
+def check_same_model(config_path, model_config):
+    """An error message if the run in `config_path` was made with other model settings, else None."""
+    with open(config_path) as f:
+        stored = json.load(f).get("model", {})
+    changed = {k: (stored.get(k), v) for k, v in model_config.items() if k in stored and stored[k] != v}
+    if not changed:
+        return None
+    diffs = ", ".join(f"{k}: {old} → {new}" for k, (old, new) in sorted(changed.items()))
+    return (
+        f"{config_path} holds a run with other settings ({diffs}); pass the same flags to resume it, "
+        f"or choose a new --save_dir"
+    )
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Heavy imports after parsing, so --help and flag errors answer at once.
+    import keras
+
+    from callbacks import EpochCheckpoint, EpochSummary, SampleImages, StopOnDivergence, TrainingDiverged
+    from mnist_data import CROP_SIZE, DataError, load_dataset
+    from model import CheckpointError, CPPNVAE
+
+    seed = secrets.randbelow(2**31) if args.seed is None else args.seed
+    print(f"seed: {seed}", flush=True)
+    try:
+        data = load_dataset(args.dataset, args.data_dir, args.split, seed=seed)
+    except DataError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    if args.batch_size > data.num_examples:
+        parser.exit(2, f"{parser.prog}: error: --batch_size {args.batch_size} is larger than the "
+                       f"{data.num_examples} training images\n")
+    print(f"training on {data.num_examples} images ({args.data_dir or args.dataset}, split {args.split})")
+
+    keras.utils.set_random_seed(seed)
+    model = CPPNVAE(**{flag: getattr(args, flag) for flag in MODEL_FLAGS}, seed=seed)
+    model.compile()
+    os.makedirs(args.save_dir, exist_ok=True)
+    config_path = os.path.join(args.save_dir, "config.json")
+    start = 0
+    if os.path.exists(os.path.join(args.save_dir, "checkpoint")):
+        if os.path.exists(config_path):
+            mismatch = check_same_model(config_path, model.get_config())
+            if mismatch:
+                parser.exit(2, f"{parser.prog}: error: {mismatch}\n")
+        try:
+            start = model.load_model(args.save_dir)
+        except CheckpointError as error:
+            parser.exit(2, f"{parser.prog}: error: {error}\n")
+        steps = "/".join(str(int(o.iterations)) for o in (model.vae_optimizer, model.g_optimizer, model.d_optimizer))
+        print(f"resuming from epoch {start} checkpoint in {args.save_dir} (vae/g/d optimizer steps {steps})")
+    write_json_atomically(config_path, {"model": model.get_config(), "training": vars(args), "seed": seed})
+    if start >= args.training_epochs:
+        print(f"{args.save_dir} already holds {start} epochs (--training_epochs {args.training_epochs}); nothing to do")
+        return 0
+
+    # A resumed run continues with new random draws rather than replaying epoch 1's.
+    keras.utils.set_random_seed(seed + start)
+    # A live progress bar on a terminal; in a log file, only the epoch lines below.
+    interactive = sys.stdout.isatty()
+    callbacks = [
+        StopOnDivergence(),
+        keras.callbacks.ProgbarLogger() if interactive else keras.callbacks.History(),
+        EpochSummary(args.display_step),
+        EpochCheckpoint(args.save_dir, args.checkpoint_step),
+    ]
+    if args.tensorboard:
+        log_dir = os.path.join(args.save_dir, "logs")
+        margin = (data.images.shape[1] - CROP_SIZE) // 2
+        digits = data.images[:8, margin : margin + CROP_SIZE, margin : margin + CROP_SIZE]
+        callbacks += [
+            keras.callbacks.TensorBoard(log_dir, write_graph=False, profile_batch=0),
+            SampleImages(log_dir, digits),
+        ]
+    try:
+        model.fit(
+            data.tf_dataset(args.batch_size, seed=seed + start),
+            epochs=args.training_epochs,
+            initial_epoch=start,
+            shuffle=False,
+            callbacks=callbacks,
+            verbose=1 if interactive else 0,
+        )
+    except TrainingDiverged as error:
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
