@@ -207,10 +207,10 @@ def load_tfds(name="mnist", split="train", seed=None):
     import tensorflow_datasets as tfds
 
     tfds_split = {"t10k": "test"}.get(split, split)
-    load = dict(split=tfds_split, batch_size=-1, as_supervised=True)
+    load = dict(split=tfds_split, as_supervised=True)
     try:
         try:
-            images, labels = tfds.as_numpy(tfds.load(name, download=False, **load))
+            ds = tfds.load(name, download=False, **load)
         except AssertionError:
             if not network_available():
                 raise DataError(
@@ -218,9 +218,13 @@ def load_tfds(name="mnist", split="train", seed=None):
                     f"pass --data-dir with a folder of IDX files instead (e.g. --data-dir ../shared/mnist "
                     f"--split t10k), or run once online to download it"
                 ) from None
-            images, labels = tfds.as_numpy(tfds.load(name, download=True, **load))
+            ds = tfds.load(name, download=True, **load)
     except ValueError as error:
         raise DataError(f"{name}: {error}; tfds splits are train and test (t10k)") from None
+    # Ordinary batches, concatenated: batch_size=-1 aborts TensorFlow on tfds' mock data.
+    batches = list(tfds.as_numpy(ds.batch(4096)))
+    images = np.concatenate([images for images, _ in batches])
+    labels = np.concatenate([labels for _, labels in batches])
     return DataSet(images, labels, seed=seed)
 
 

@@ -312,8 +312,19 @@ class CPPNVAE(keras.Model):
         self.d_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
         return loss
 
+    def _rule_settings(self):
+        """The rule's parameters as tensors: changed between batches, they apply without retracing."""
+        return (
+            tf.constant(self.n_vae_steps),
+            tf.constant(self.n_handicap),
+            tf.constant(self.g_stop_loss, tf.float32),
+            tf.constant(self.th_low, tf.float32),
+            tf.constant(self.th_high, tf.float32),
+            tf.constant(self.n_d_steps),
+        )
+
     @tf.function(reduce_retracing=True)
-    def _train_rule(self, x):
+    def _train_rule(self, x, n_vae_steps, n_handicap, g_stop_loss, th_low, th_high, n_d_steps):
         """Ha's per-batch rule; each loss is the one its step saw before updating.
 
         A `tf.function`, so AutoGraph turns the early-stopping loops and the
@@ -321,27 +332,27 @@ class CPPNVAE(keras.Model):
         """
         counter = tf.constant(0)
         vae = tf.constant(0.0)
-        for _ in tf.range(self.n_vae_steps):
+        for _ in tf.range(n_vae_steps):
             vae = self._vae_step(x)
             counter += 1
         g = tf.constant(0.0)
-        for _ in tf.range(self.n_handicap):
+        for _ in tf.range(n_handicap):
             g = self._g_step(x)
             counter += 1
-            if g < self.g_stop_loss:
+            if g < g_stop_loss:
                 break
         d = self._d_loss(x)
-        if d > self.th_low and g < self.th_high:
-            for _ in tf.range(self.n_d_steps):
+        if d > th_low and g < th_high:
+            for _ in tf.range(n_d_steps):
                 d = self._d_step(x)
                 counter += 1
-                if d < self.th_low:
+                if d < th_low:
                     break
         return d, g, vae, counter
 
     def train_step(self, data):
         x = data[0] if isinstance(data, (tuple, list)) else data
-        losses = self._train_rule(x)
+        losses = self._train_rule(x, *self._rule_settings())
         for tracker, value in zip(self.trackers, losses):
             tracker.update_state(tf.cast(value, tf.float32))
         return {tracker.name: tracker.result() for tracker in self.trackers}
@@ -354,7 +365,7 @@ class CPPNVAE(keras.Model):
         """
         if not self.compiled:
             self.compile()
-        d, g, vae, counter = self._train_rule(self._as_images(batch))
+        d, g, vae, counter = self._train_rule(self._as_images(batch), *self._rule_settings())
         return float(d), float(g), float(vae), int(counter)
 
     # ----------------------------------------------------------------- upstream API

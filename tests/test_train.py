@@ -1,0 +1,200 @@
+"""train.py as a user runs it: flags, data errors, checkpoints, resume, divergence, kills."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import mnist_data
+from conftest import ROOT, digit_like, write_split
+from model import CPPNVAE
+from train import main
+
+FAST = ["--batch_size", "20", "--n_vae_steps", "1", "--n_handicap", "1", "--no-tensorboard"]
+
+
+def saved_steps(prefix):
+    """(vae, g, d) optimizer iterations and the epoch stored in a checkpoint."""
+    reader = tf.train.load_checkpoint(prefix)
+    value = lambda name: int(reader.get_tensor(f"{name}/.ATTRIBUTES/VARIABLE_VALUE"))
+    steps = tuple(value(f"{o}_optimizer/_iterations") for o in ("vae", "g", "d"))
+    return steps, value("epoch")
+
+
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (["--batch_size", "0"], "--batch_size.*0 is out of range"),
+        (["--training_epochs", "-3"], "--training_epochs.*-3 is out of range"),
+        (["--dataset", "cifar"], "invalid choice: 'cifar'"),
+        (["--keep_prob", "0"], "--keep_prob.*out of range"),
+        (["--learning_rate", "fast"], "'fast' is not a float"),
+    ],
+)
+def test_nonsense_flags_are_argparse_errors(flags, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(flags)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and __import__("re").search(message, err), err
+
+
+def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data-dir", str(tmp_path / "nowhere"), "--save_dir", str(tmp_path / "save")])
+    assert exit_info.value.code == 2
+    assert "does not exist; pass --data-dir" in capsys.readouterr().err
+
+
+def test_corrupt_data_is_a_clear_error(tmp_path, capsys):
+    write_split(tmp_path, "train", *digit_like(5))
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(path.read_bytes()[:30])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data-dir", str(tmp_path), "--save_dir", str(tmp_path / "save")])
+    assert exit_info.value.code == 2
+    assert "train-images-idx3-ubyte.gz: the gzip data is truncated" in capsys.readouterr().err
+
+
+def test_offline_mnist_fails_within_seconds(monkeypatch, tmp_path, capsys):
+    import tensorflow_datasets as tfds
+
+    monkeypatch.setattr(mnist_data, "network_available", lambda *a, **k: False)
+    real_load = tfds.load
+    monkeypatch.setattr(tfds, "load", lambda *a, **k: real_load(*a, data_dir=str(tmp_path), **k))
+    start = time.monotonic()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dataset", "mnist", "--save_dir", str(tmp_path / "save")])
+    assert exit_info.value.code == 2 and time.monotonic() - start < 15
+    assert "pass --data-dir" in capsys.readouterr().err
+
+
+def test_batch_larger_than_the_data(idx_dir, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--data-dir", idx_dir, "--batch_size", "500", "--save_dir", str(tmp_path)])
+    assert "larger than the 60 training images" in capsys.readouterr().err
+
+
+def test_trains_checkpoints_and_resumes_with_optimizer_state(idx_dir, tmp_path, capsys):
+    save = str(tmp_path / "run")
+    args = ["--data-dir", idx_dir, "--save_dir", save, "--seed", "7", *FAST[:-1]]
+    assert main(args + ["--training_epochs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Epoch: 0001 d_loss=" in out and "n_op=" in out
+    steps_1, epoch = saved_steps(os.path.join(save, "model.ckpt-1"))
+    assert epoch == 1 and steps_1[0] == 3  # one VAE step for each of 3 batches of 20
+    config = json.load(open(os.path.join(save, "config.json")))
+    assert config["model"]["batch_size"] == 20 and config["training"]["training_epochs"] == 1
+    assert any(name.startswith("events") for name in os.listdir(os.path.join(save, "logs", "samples")))
+
+    assert main(args + ["--training_epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert f"resuming from epoch 1 checkpoint in {save} (vae/g/d optimizer steps {'/'.join(map(str, steps_1))})" in out
+    assert "Epoch: 0002" in out and "Epoch: 0001" not in out
+    steps_2, epoch = saved_steps(os.path.join(save, "model.ckpt-2"))
+    assert epoch == 2 and steps_2[0] == 6
+
+    assert main(args + ["--training_epochs", "2"]) == 0
+    assert "already holds 2 epochs" in capsys.readouterr().out
+
+
+def test_resume_refuses_other_model_settings(idx_dir, tmp_path, capsys):
+    save = str(tmp_path / "run")
+    main(["--data-dir", idx_dir, "--save_dir", save, "--training_epochs", "1", *FAST])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data-dir", idx_dir, "--save_dir", save, "--training_epochs", "2", *FAST, "--learning_rate", "0.1"])
+    assert exit_info.value.code == 2
+    assert "learning_rate: 0.005 → 0.1" in capsys.readouterr().err
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(idx_dir, tmp_path, monkeypatch, capsys):
+    save = str(tmp_path / "run")
+    args = ["--data-dir", idx_dir, "--save_dir", save, *FAST]
+    main(args + ["--training_epochs", "1"])
+    good = CPPNVAE(batch_size=20)
+    good.load_model(save)
+
+    real_tf_dataset = mnist_data.DataSet.tf_dataset
+    poisoned = lambda self, *a, **k: real_tf_dataset(self, *a, **k).map(lambda x: x * np.nan)
+    monkeypatch.setattr(mnist_data.DataSet, "tf_dataset", poisoned)
+    assert main(args + ["--training_epochs", "3"]) == 1
+    err = capsys.readouterr().err
+    assert "is nan in epoch 2, batch 1; training stopped and the last checkpoint was left" in err
+    assert tf.train.latest_checkpoint(save).endswith("model.ckpt-1")
+    restored = CPPNVAE(batch_size=20)
+    assert restored.load_model(save) == 1
+    z = np.ones((1, 32))
+    np.testing.assert_array_equal(restored.generate(z), good.generate(z))
+
+
+def run_train(args, **kwargs):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    return subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, "train.py"), *args],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs,
+    )
+
+
+def wait_for(path, process, timeout=120):
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        assert process.poll() is None, process.stdout.read()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+def test_sigkill_during_epoch_2_resumes_from_epoch_1(tmp_path):
+    data = tmp_path / "digits"
+    write_split(data, "train", *digit_like(400))
+    save = tmp_path / "run"
+    args = ["--data-dir", str(data), "--save_dir", str(save), "--batch_size", "10", "--no-tensorboard"]
+    first = run_train(args + ["--training_epochs", "2"])
+    wait_for(save / "model.ckpt-1.index", first)
+    time.sleep(1.0)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert not (save / "model.ckpt-2.index").exists(), "epoch 2 finished before the kill"
+    steps_1, _ = saved_steps(str(save / "model.ckpt-1"))
+
+    second = run_train(args + ["--training_epochs", "2"])
+    out, _ = second.communicate(timeout=300)
+    assert second.returncode == 0, out
+    assert f"resuming from epoch 1 checkpoint in {save} (vae/g/d optimizer steps {'/'.join(map(str, steps_1))})" in out
+    assert "Epoch: 0002" in out and "Epoch: 0001" not in out
+    steps_2, epoch = saved_steps(str(save / "model.ckpt-2"))
+    assert epoch == 2 and steps_2[0] == 2 * steps_1[0]
+
+
+SAVE_FOREVER = """
+import sys
+sys.path.insert(0, {root!r})
+from model import CPPNVAE
+model = CPPNVAE()
+model.compile()
+epoch = 0
+while True:
+    epoch += 1
+    model.save_model({save!r}, epoch)
+    open({flag!r}, "w").close()
+"""
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.037, 0.11])
+def test_a_save_killed_half_way_leaves_a_loadable_checkpoint(tmp_path, delay):
+    save, flag = str(tmp_path / "run"), str(tmp_path / "saved-once")
+    script = SAVE_FOREVER.format(root=ROOT, save=save, flag=flag)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    saver = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    wait_for(flag, saver)
+    time.sleep(0.3 + delay)  # several saves in, at a different point of one each time
+    saver.send_signal(signal.SIGKILL)
+    saver.wait()
+    model = CPPNVAE()
+    model.compile()
+    assert model.load_model(save) >= 1
