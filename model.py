@@ -13,14 +13,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ops import BatchNorm, conv2d, coordinates, cppn_dense, linear, lrelu
+from ops import BatchNorm, Residual, conv2d, coordinates, cppn_dense, linear, lrelu
+from render import render
 
 # Upstream's guards against log(0).
 RECONSTRUCTION_EPS = 1e-10
 GAN_EPS = 1e-12
-# Pixel-images rendered per generator call: bounds the memory of a large render
-# (each hidden layer holds RENDER_CHUNK × net_size_g floats, 64 MB at 128 units).
-RENDER_CHUNK = 1 << 17
 CHECKPOINT_NAME = "model.ckpt"
 
 
@@ -65,51 +63,118 @@ def build_discriminator(x_dim=26, y_dim=26, c_dim=1, df_dim=24):
     )
 
 
+OUTPUTS = {
+    "sigmoid": tf.sigmoid,
+    "sinusoid": lambda h: 0.5 * tf.sin(h) + 0.5,
+    "sqrt_abs_tanh": lambda h: tf.sqrt(1.0 - tf.abs(tf.tanh(h))),
+}
+# name: (activation of U, hidden activations cycled over the layers, output, residual hidden layers)
+ARCHITECTURES = {
+    "cppnvae": ("softplus", ("tanh",), "sigmoid", False),  # system B, trained on MNIST
+    "tanh": ("tanh", ("tanh",), "sigmoid", False),  # system A's default
+    "softplus_tanh": ("tanh", ("softplus", "tanh"), "sigmoid", False),
+    "sinusoid": ("tanh", ("softplus", "tanh"), "sinusoid", False),
+    "sqrt_abs_tanh": ("tanh", ("tanh",), "sqrt_abs_tanh", False),
+    "residual": ("tanh", ("tanh",), "sigmoid", True),  # H = H + tanh(FC(H))
+}
+
+
 @keras.saving.register_keras_serializable(package="cppn")
 class Generator(keras.Model):
-    """G, the CPPN: the same small network evaluated once per pixel coordinate.
+    """The CPPN: the same small network evaluated once per pixel coordinate.
 
-    `U = FC(z·scale) + FC_nobias(x) + FC_nobias(y) + FC_nobias(r)`, `H = softplus(U)`,
-    then `net_depth_g - 1` tanh layers and a sigmoid output. z is projected once
-    per image and broadcast to every pixel, which equals upstream's tiling of z.
+    `U = FC(z·scale) + FC_nobias(x) + FC_nobias(y) + FC_nobias(r)`, then
+    `depth - 1` hidden layers and an output layer, with the activations of
+    `architecture` (see `ARCHITECTURES`). z is projected once per image and
+    broadcast to every pixel, which equals upstream's tiling of z.
     """
 
-    def __init__(self, z_dim=32, c_dim=1, net_size_g=128, net_depth_g=4, **kwargs):
+    def __init__(self, z_dim=32, c_dim=1, net_size=128, depth=4, architecture="cppnvae", stddev=0.1, **kwargs):
         super().__init__(**kwargs)
-        self.z_dim, self.c_dim = z_dim, c_dim
-        self.net_size_g, self.net_depth_g = net_size_g, net_depth_g
-        self.z_input = cppn_dense(net_size_g, name="g_0_z")
-        # One kernel row per coordinate: the same N(0, 0.1²) weights as three bias-free layers.
-        self.xyr_input = cppn_dense(net_size_g, use_bias=False, name="g_0_xyr")
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"unknown architecture {architecture!r}; choose one of {', '.join(ARCHITECTURES)}")
+        self.z_dim, self.c_dim, self.net_size, self.depth = z_dim, c_dim, net_size, depth
+        self.architecture, self.stddev = architecture, stddev
+        first, hidden, output, residual = ARCHITECTURES[architecture]
+        self.first_activation = keras.activations.get(first)
+        self.output_function = OUTPUTS[output]
+        self.z_input = cppn_dense(net_size, stddev=stddev, name="g_0_z")
+        # One kernel row per coordinate: the same N(0, stddev²) weights as three bias-free layers.
+        self.xyr_input = cppn_dense(net_size, use_bias=False, stddev=stddev, name="g_0_xyr")
+        layers = []
+        for i in range(1, depth):
+            activation = hidden[(i - 1) % len(hidden)]
+            layer = cppn_dense(net_size, activation=activation, stddev=stddev, name=f"g_{activation}_{i}")
+            layers.append(Residual(layer) if residual else layer)
         # A Sequential, not a list: TensorFlow checkpoints do not see layers held in Python lists.
-        self.hidden = keras.Sequential(
-            [cppn_dense(net_size_g, activation="tanh", name=f"g_tanh_{i}") for i in range(1, net_depth_g)]
-            or [keras.layers.Identity()],
-            name="g_hidden",
-        )
-        self.output_layer = cppn_dense(c_dim, name=f"g_{net_depth_g}")
+        self.hidden = keras.Sequential(layers or [keras.layers.Identity()], name="g_hidden")
+        self.output_layer = cppn_dense(c_dim, stddev=stddev, name="g_out")
         self.z_input.build((None, z_dim))
         self.xyr_input.build((None, 3))
-        self.hidden.build((None, net_size_g))
-        self.output_layer.build((None, net_size_g))
+        self.hidden.build((None, net_size))
+        self.output_layer.build((None, net_size))
         self.built = True
 
     def call(self, z, coords, scale):
         """z [batch, z_dim], coords [pixels, 3] (x, y, r) → intensities [batch, pixels, c_dim]."""
         batch, pixels = tf.shape(z)[0], tf.shape(coords)[0]
         u = self.z_input(z * scale)[:, None, :] + self.xyr_input(coords)[None, :, :]
-        h = tf.reshape(tf.nn.softplus(u), [-1, self.net_size_g])
-        out = tf.sigmoid(self.output_layer(self.hidden(h)))
+        h = tf.reshape(self.first_activation(u), [-1, self.net_size])
+        out = self.output_function(self.output_layer(self.hidden(h)))
         return tf.reshape(out, [batch, pixels, self.c_dim])
+
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, None], tf.float32),
+            tf.TensorSpec([None, 3], tf.float32),
+            tf.TensorSpec([], tf.float32),
+        ]
+    )
+    def draw(self, z, coords, scale):
+        """`call`, compiled once for every resolution and batch (no retracing per size)."""
+        return self(z, coords, scale=scale)
 
     def get_config(self):
         return {
             **super().get_config(),
             "z_dim": self.z_dim,
             "c_dim": self.c_dim,
-            "net_size_g": self.net_size_g,
-            "net_depth_g": self.net_depth_g,
+            "net_size": self.net_size,
+            "depth": self.depth,
+            "architecture": self.architecture,
+            "stddev": self.stddev,
         }
+
+
+@keras.saving.register_keras_serializable(package="cppn")
+class CPPN(keras.Model):
+    """System A: an untrained CPPN whose random weights draw abstract art.
+
+    Weights are drawn from the unit gaussian, as the post says; `reinit()`
+    draws new ones, so the same z gives a new picture.
+    """
+
+    def __init__(self, batch_size=1, z_dim=32, c_dim=1, scale=8.0, net_size=32, architecture="tanh",
+                 depth=4, stddev=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.batch_size, self.z_dim, self.c_dim, self.scale = batch_size, z_dim, c_dim, scale
+        self.net_size, self.architecture, self.depth, self.stddev = net_size, architecture, depth, stddev
+        self.generator = Generator(z_dim, c_dim, net_size, depth, architecture, stddev, name="generator")
+        self.built = True
+
+    def get_config(self):
+        names = "batch_size z_dim c_dim scale net_size architecture depth stddev".split()
+        return {name: getattr(self, name) for name in names}
+
+    def reinit(self):
+        """Draw every weight afresh: a new generator (Keras initialisers repeat their values if called again)."""
+        self.generator = Generator(**self.generator.get_config())
+
+    def generate(self, z=None, x_dim=26, y_dim=26, scale=8.0):
+        """[batch, y_dim, x_dim, c_dim] images; z defaults to `batch_size` uniform(-1, 1) draws."""
+        if z is None:
+            z = np.random.uniform(-1.0, 1.0, size=(self.batch_size, self.z_dim))
+        return render(self.generator, z, x_dim, y_dim, scale)
 
 
 # --------------------------------------------------------------------------- losses
@@ -209,7 +274,7 @@ class CPPNVAE(keras.Model):
         self.n_points = x_dim * y_dim
 
         self.encoder = build_encoder(x_dim, y_dim, c_dim, z_dim, net_size_q, keep_prob)
-        self.generator = Generator(z_dim, c_dim, net_size_g, net_depth_g, name="generator")
+        self.generator = Generator(z_dim, c_dim, net_size_g, net_depth_g, "cppnvae", name="generator")
         self.discriminator = build_discriminator(x_dim, y_dim, c_dim, df_dim)
         self.train_coords = tf.constant(coordinates(x_dim, y_dim, scale))
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -391,38 +456,11 @@ class CPPNVAE(keras.Model):
         """Draw images of any size → [batch, y_dim, x_dim, c_dim] floats in [0, 1].
 
         `z` defaults to `batch_size` draws from N(0, 1). Large images are drawn
-        in bands of rows so memory stays bounded, whatever the resolution.
+        in bands of rows, so memory stays bounded whatever the resolution.
         """
         if z is None:
             z = np.random.normal(size=(self.batch_size, self.z_dim))
-        z = np.asarray(z, dtype=np.float32)
-        if z.ndim == 1:
-            z = z[None, :]
-        if z.ndim != 2 or z.shape[1] != self.z_dim:
-            raise ValueError(f"z must have shape [batch, {self.z_dim}] or [{self.z_dim}], got {z.shape}")
-        for name, value in (("x_dim", x_dim), ("y_dim", y_dim)):
-            if int(value) != value or value < 1:
-                raise ValueError(f"{name} must be a positive whole number of pixels, got {value!r}")
-        x_dim, y_dim, batch = int(x_dim), int(y_dim), z.shape[0]
-        images = np.empty((batch, y_dim, x_dim, self.c_dim), dtype=np.float32)
-        rows = max(1, RENDER_CHUNK // (batch * x_dim))
-        for top in range(0, y_dim, rows):
-            band = slice(top, min(top + rows, y_dim))
-            coords = coordinates(x_dim, y_dim, scale, rows=band)
-            pixels = self._render(z, coords, np.float32(scale)).numpy()
-            images[:, band] = pixels.reshape(batch, -1, x_dim, self.c_dim)
-        return images
-
-    @tf.function(
-        input_signature=[
-            tf.TensorSpec([None, None], tf.float32),
-            tf.TensorSpec([None, 3], tf.float32),
-            tf.TensorSpec([], tf.float32),
-        ]
-    )
-    def _render(self, z, coords, scale):
-        """One compiled generator call for every resolution (no retracing per size)."""
-        return self.generator(z, coords, scale=scale)
+        return render(self.generator, z, x_dim, y_dim, scale)
 
     def _checkpoint(self):
         objects = dict(

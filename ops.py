@@ -85,6 +85,29 @@ class BatchNorm(keras.layers.Layer):
         return {**super().get_config(), "epsilon": self.epsilon}
 
 
+@keras.saving.register_keras_serializable(package="cppn")
+class Residual(keras.layers.Layer):
+    """`x + layer(x)`: a residual connection around one layer."""
+
+    def __init__(self, layer, **kwargs):
+        super().__init__(**kwargs)
+        self.layer = layer
+
+    def build(self, input_shape):
+        self.layer.build(input_shape)
+
+    def call(self, inputs):
+        return inputs + self.layer(inputs)
+
+    def get_config(self):
+        return {**super().get_config(), "layer": keras.saving.serialize_keras_object(self.layer)}
+
+    @classmethod
+    def from_config(cls, config):
+        config["layer"] = keras.saving.deserialize_keras_object(config["layer"])
+        return cls(**config)
+
+
 def coordinate_axis(n, scale):
     """The `n` positions along one image axis, spanning [-scale, +scale]."""
     if n == 1:

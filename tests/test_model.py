@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import model as model_module
+import render as render_module
 from model import (
     CheckpointError,
     CPPNVAE,
@@ -187,7 +187,7 @@ def test_generate_in_bands_equals_one_piece(monkeypatch):
     model = CPPNVAE()
     z = np.random.default_rng(3).normal(size=(2, 32))
     whole = model.generate(z, x_dim=40, y_dim=33)
-    monkeypatch.setattr(model_module, "RENDER_CHUNK", 2 * 40 * 5)  # bands of 5 rows
+    monkeypatch.setattr(render_module, "RENDER_CHUNK", 2 * 40 * 5)  # bands of 5 rows
     np.testing.assert_allclose(model.generate(z, x_dim=40, y_dim=33), whole, atol=1e-6)
 
 

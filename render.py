@@ -1,0 +1,145 @@
+"""Rendering: a CPPN's images at any size in bounded memory, and PNG / GIF / MP4 files.
+
+Images are floats in [0, 1], [height, width, c_dim], 1 = ink. Files show
+them as upstream did, inverted: `(1 - image) * 255`, dark ink on white.
+Every file is written under a temporary name and renamed when complete, so
+a failed or interrupted write never leaves a broken file under the name asked for.
+"""
+
+import contextlib
+import os
+import tempfile
+
+import numpy as np
+
+from ops import coordinates
+
+# Pixel-images per generator call: bounds the memory of a large render
+# (each hidden layer holds RENDER_CHUNK × net_size floats, 64 MB at 128 units).
+RENDER_CHUNK = 1 << 17
+
+
+def check_z(z, z_dim):
+    """z as a float32 [batch, z_dim] array (a single vector is a batch of one), or a clear error."""
+    z = np.asarray(z, dtype=np.float32)
+    if z.ndim == 1:
+        z = z[None, :]
+    if z.ndim != 2 or z.shape[1] != z_dim:
+        raise ValueError(f"z must have shape [batch, {z_dim}] or [{z_dim}], got {z.shape}")
+    return z
+
+
+def check_size(**sizes):
+    """Each named size as a positive int, or a clear error naming it."""
+    checked = []
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer, float)) or value != int(value) or value < 1:
+            raise ValueError(f"{name} must be a positive whole number of pixels, got {value!r}")
+        checked.append(int(value))
+    return checked
+
+
+def render(generator, z, x_dim, y_dim, scale):
+    """Draw `generator`'s images for each z → [batch, y_dim, x_dim, c_dim] float32.
+
+    The image is drawn in bands of rows through one compiled function, so
+    memory stays bounded at any size and no resolution retraces.
+    """
+    z = check_z(z, generator.z_dim)
+    x_dim, y_dim = check_size(x_dim=x_dim, y_dim=y_dim)
+    batch = z.shape[0]
+    images = np.empty((batch, y_dim, x_dim, generator.c_dim), dtype=np.float32)
+    rows = max(1, RENDER_CHUNK // (batch * x_dim))
+    for top in range(0, y_dim, rows):
+        band = slice(top, min(top + rows, y_dim))
+        pixels = generator.draw(z, coordinates(x_dim, y_dim, scale, rows=band), np.float32(scale))
+        images[:, band] = pixels.numpy().reshape(batch, -1, x_dim, generator.c_dim)
+    return images
+
+
+# --------------------------------------------------------------------------- files
+
+
+def to_uint8(image):
+    """An image → [h, w] or [h, w, 3] uint8 pixels, inverted as upstream saved them.
+
+    Floats are images in [0, 1] and become `(1 - image) · 255`; uint8 arrays
+    are pixels already and pass through, so frames can be kept small.
+    """
+    image = np.asarray(image)
+    if image.ndim == 4 and image.shape[0] == 1:
+        image = image[0]
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3 or image.shape[-1] not in (1, 3):
+        raise ValueError(f"expected an image of shape [height, width, 1 or 3], got {image.shape}")
+    if image.dtype != np.uint8:
+        image = ((1.0 - np.clip(image.astype(np.float32), 0.0, 1.0)) * 255.0).astype(np.uint8)
+    return image[..., 0] if image.shape[-1] == 1 else image
+
+
+def check_writable(path):
+    """The folder `path` goes in, or a clear error: call it before a long render, not after."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot write {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"cannot write {path}: folder {folder} is not writable")
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_output(path):
+    """Yield a temporary path beside `path`; rename it to `path` only if the block succeeds."""
+    folder = check_writable(path)
+    handle, tmp = tempfile.mkstemp(prefix=".partial-", suffix=os.path.splitext(path)[1], dir=folder)
+    os.close(handle)
+    try:
+        yield tmp
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the file from other users
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_png(image, path, size=None):
+    """Save one image as PNG; `size=(width, height)` resizes it first."""
+    from PIL import Image
+
+    picture = Image.fromarray(to_uint8(image))
+    if size is not None:
+        picture = picture.resize(tuple(int(s) for s in size))
+    with atomic_output(path) as tmp:
+        picture.save(tmp, format="PNG")
+
+
+def write_gif(frames, path, durations, loop=0):
+    """Save frames as an animated GIF; `durations` in seconds, one per frame or one for all.
+
+    Pillow stores a frame identical to the one before it as a longer showing
+    of that frame (durations added), so such a GIF has fewer frames but the same timing.
+    """
+    import imageio.v3 as iio
+
+    frames = [to_uint8(frame) for frame in frames]
+    durations = np.broadcast_to(np.asarray(durations, dtype=float), (len(frames),))
+    with atomic_output(path) as tmp:
+        iio.imwrite(tmp, frames, extension=".gif", duration=[1000.0 * d for d in durations], loop=loop)
+
+
+def write_mp4(frames, path, fps=24):
+    """Save frames as an H.264 MP4 (through imageio-ffmpeg); each side must be even."""
+    import imageio.v2 as imageio
+
+    with atomic_output(path) as tmp:
+        with imageio.get_writer(tmp, format="FFMPEG", fps=fps, codec="libx264", macro_block_size=2,
+                                pixelformat="yuv420p") as writer:
+            for frame in frames:
+                pixels = to_uint8(frame)
+                if pixels.shape[0] % 2 or pixels.shape[1] % 2:
+                    raise ValueError(f"MP4 (H.264) needs even width and height, got {pixels.shape[1]}×{pixels.shape[0]}")
+                writer.append_data(pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2))

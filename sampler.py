@@ -1,0 +1,414 @@
+"""Ha's `Sampler`: draw from a trained CPPN-GAN-VAE or from a random-weight CPPN, in IPython or a script.
+
+In IPython (terminal or Jupyter):
+
+    %run -i sampler.py
+    sampler = Sampler()                                    # the trained model in save/   (post 000)
+    sampler = Sampler(z_dim=8, scale=10.0, net_size=32)    # random-weight CPPN art       (post 002)
+
+`Sampler()` with no art settings loads the trained model in `model_dir`
+(default `save/`); giving any of `z_dim`, `c_dim`, `scale`, `net_size` or
+`architecture` makes a random-weight art CPPN instead. From a shell,
+`python sampler.py --help` lists the rendering commands.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+
+# Imported here, not where used: `%run -i path/to/sampler.py` puts this folder
+# on the import path only while the file runs.
+from mnist_data import DataError, load_dataset
+from model import ARCHITECTURES, CPPN, CheckpointError, CPPNVAE
+from render import check_writable, check_z, to_uint8, write_gif, write_mp4, write_png
+
+ART_DEFAULTS = dict(z_dim=8, c_dim=1, scale=10.0, net_size=32, architecture="tanh")
+MORPH_FRAMES = 24
+MORPH_FPS = 24
+
+
+class Sampler:
+    """Upstream's sampler API over a trained `CPPNVAE` or a random-weight `CPPN`.
+
+    Trained model (`sampler.trained`): latents are N(0, 1), `generate`
+    defaults to 512×512 at scale 8.0, and `encode` and the MNIST helpers
+    work. Art: latents are uniform(-1, 1), `generate` defaults to 1080×1060
+    at the sampler's scale, and `reinit()` redraws the weights.
+    """
+
+    def __init__(self, z_dim=None, c_dim=None, scale=None, net_size=None, architecture=None,
+                 model_dir="save", seed=None, data_dir=None, split=None):
+        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.z = None
+        self._data = None
+        art = dict(z_dim=z_dim, c_dim=c_dim, scale=scale, net_size=net_size, architecture=architecture)
+        self.trained = all(value is None for value in art.values())
+        if self.trained:
+            self.model, self.data_source = _load_trained(model_dir)
+            self.scale = 8.0
+        else:
+            art = {name: ART_DEFAULTS[name] if value is None else value for name, value in art.items()}
+            if seed is not None:
+                keras.utils.set_random_seed(seed)
+            self.model = CPPN(batch_size=1, **art)
+            self.scale = art["scale"]
+            self.data_source = {}
+        if data_dir is not None or split is not None:
+            self.data_source = dict(self.data_source, data_dir=data_dir, split=split or "train")
+        self.z_dim, self.c_dim = self.model.z_dim, self.model.c_dim
+
+    # ------------------------------------------------------------------ latents and images
+
+    def generate_z(self):
+        """One latent vector, [1, z_dim]: N(0, 1) for a trained model, uniform(-1, 1) for art."""
+        if self.trained:
+            return self.rng.normal(size=(1, self.z_dim)).astype(np.float32)
+        return self.rng.uniform(-1.0, 1.0, size=(1, self.z_dim)).astype(np.float32)
+
+    def _defaults(self, x_dim, y_dim, scale):
+        default_x, default_y = (512, 512) if self.trained else (1080, 1060)
+        return (default_x if x_dim is None else x_dim, default_y if y_dim is None else y_dim,
+                self.scale if scale is None else scale)
+
+    def generate(self, z=None, x_dim=None, y_dim=None, scale=None):
+        """One image, [y_dim, x_dim, c_dim] in [0, 1]; remembers its z in `sampler.z`.
+
+        Defaults: 512×512 at scale 8.0 for a trained model, 1080×1060 at the
+        sampler's scale (10.0) for art, as upstream's two samplers had them.
+        """
+        x_dim, y_dim, scale = self._defaults(x_dim, y_dim, scale)
+        self.z = self.generate_z() if z is None else _check_single_z(z, self.z_dim)
+        return self.model.generate(self.z, x_dim, y_dim, scale)[0]
+
+    def encode(self, image):
+        """One digit ([26, 26], [26, 26, 1] or 676 values) → its z, [1, z_dim]."""
+        self._require_trained("encode")
+        image = np.asarray(image, dtype=np.float32)
+        return self.model.encode(image.reshape((1,) + image.shape))
+
+    def reinit(self):
+        """Redraw the art CPPN's random weights: the same z now draws a new picture."""
+        if self.trained:
+            raise RuntimeError("reinit() redraws random weights, which would erase this trained model; "
+                               "use it with an art sampler, e.g. Sampler(z_dim=8, scale=10.0, net_size=32)")
+        self.model.reinit()
+
+    def morph(self, z1, z2, n_total_frame=10, x_dim=512, y_dim=512, scale=8.0, sinusoid=False):
+        """Frames from z1 to z2 inclusive, evenly spaced or eased with sin(t·π/2); one batched render."""
+        z1, z2 = _check_single_z(z1, self.z_dim), _check_single_z(z2, self.z_dim)
+        if n_total_frame < 2:
+            raise ValueError(f"n_total_frame must be at least 2 (z1 and z2), got {n_total_frame}")
+        factors = np.arange(n_total_frame) / (n_total_frame - 1)
+        if sinusoid:
+            factors = np.sin(factors * np.pi / 2)
+        zs = z1 + (z2 - z1) * factors[:, None].astype(np.float32)
+        return list(self.model.generate(zs, x_dim, y_dim, scale))
+
+    # ------------------------------------------------------------------ showing and saving
+
+    def show_image(self, image):
+        """Show an image with matplotlib: ink dark for monochrome, nearest pixels, no axes."""
+        import matplotlib.pyplot as plt
+
+        image = np.asarray(image)
+        plt.figure()
+        if image.ndim == 3 and image.shape[-1] == 1:
+            plt.imshow(image[..., 0], cmap="Greys", interpolation="nearest", vmin=0.0, vmax=1.0)
+        elif image.ndim == 2:
+            plt.imshow(image, cmap="Greys", interpolation="nearest", vmin=0.0, vmax=1.0)
+        else:
+            plt.imshow(np.clip(image, 0.0, 1.0), interpolation="nearest")
+        plt.axis("off")
+        plt.show()
+
+    def show_image_from_z(self, z):
+        self.show_image(self.generate(z))
+
+    def to_image(self, image):
+        """A PIL image, inverted as upstream saved it: dark ink on white."""
+        from PIL import Image
+
+        return Image.fromarray(to_uint8(image))
+
+    def save_png(self, image, filename, specific_size=None):
+        """Write a PNG of `(1 - image) · 255`; `specific_size=(width, height)` resizes it first."""
+        write_png(image, filename, specific_size)
+
+    def save_anim_gif(self, first, second, *args, **kwargs):
+        """Write a looping GIF, in either upstream form, told apart by the second argument:
+
+        - `save_anim_gif(frames, filename, duration=0.1)` (post 000): a file name
+          second means frames came first; see `save_frames_gif`.
+        - `save_anim_gif(z1, z2, filename, n_frame=10, ...)` (post 002): a latent
+          vector second; see `save_morph_gif`.
+        """
+        if isinstance(second, (str, os.PathLike)):
+            return self.save_frames_gif(first, second, *args, **kwargs)
+        return self.save_morph_gif(first, second, *args, **kwargs)
+
+    def save_frames_gif(self, img_data_array, filename, duration=0.1):
+        """Every frame shown `duration` seconds, looping forever."""
+        write_gif(img_data_array, filename, duration)
+
+    def save_morph_gif(self, z1, z2, filename, n_frame=10, duration1=0.5, duration2=1.0, duration=0.1,
+                       x_dim=512, y_dim=512, scale=10.0, reverse=True):
+        """z1, `n_frame` frames between, z2; z1 shown `duration1`, z2 `duration2`, the rest `duration`.
+
+        With `reverse` the frames then play back to z1 (z2 not repeated), each
+        `duration`, the final z1 frame `duration1`.
+        """
+        check_writable(filename)
+        frames = self.morph(z1, z2, n_frame + 2, x_dim, y_dim, scale)
+        durations = [duration1] + [duration] * n_frame + [duration2]
+        if reverse:
+            frames += frames[-2::-1]
+            durations += [duration] * n_frame + [duration1]
+        write_gif(frames, filename, durations)
+
+    # ------------------------------------------------------------------ MNIST digits
+
+    @property
+    def mnist(self):
+        """The digits the model was trained on (or `data_dir`/`split` given to the sampler), loaded once."""
+        if self._data is None:
+            source = self.data_source
+            if not source.get("data_dir") and not source.get("dataset"):
+                raise RuntimeError("this sampler has no digits: pass data_dir (an IDX folder) to Sampler()")
+            self._data = load_dataset(source.get("dataset") or "mnist", source.get("data_dir"),
+                                      source.get("split") or "train", seed=int(self.rng.integers(2**31)))
+        return self._data
+
+    def get_random_mnist(self, with_label=False):
+        """A random 26×26 digit (and its label)."""
+        if with_label:
+            images, labels = self.mnist.next_batch(1, with_label=True)
+            return images[0], int(labels[0])
+        return self.mnist.next_batch(1)[0]
+
+    def get_random_specific_mnist(self, label=2):
+        """A random digit of class `label` (up to 100 draws), or None."""
+        for _ in range(100):
+            image, found = self.get_random_mnist(with_label=True)
+            if found == label:
+                return image
+        return None
+
+    def generate_random_label(self, label):
+        """Show a random digit of class `label` and its reconstruction."""
+        self._require_trained("generate_random_label")
+        image = self.get_random_specific_mnist(label)
+        self.show_image(image)
+        self.show_image_from_z(self.encode(image))
+
+    def _require_trained(self, what):
+        if not self.trained:
+            raise RuntimeError(f"{what}() needs a trained model with an encoder; this sampler draws "
+                               f"random-weight art. Use Sampler() with a model in save/")
+
+
+def _check_single_z(z, z_dim):
+    """One latent vector as [1, z_dim], or a clear error."""
+    z = check_z(z, z_dim)
+    if z.shape[0] != 1:
+        raise ValueError(f"expected one latent vector ([{z_dim}] or [1, {z_dim}]), got a batch of {z.shape[0]}")
+    return z
+
+
+def _load_trained(model_dir):
+    """The CPPNVAE in `model_dir` (batch size 1) and where its training digits came from."""
+    config_path = os.path.join(model_dir, "config.json")
+    config = {}
+    if os.path.exists(config_path):
+        with open(config_path) as f:
+            config = json.load(f)
+    if not os.path.exists(os.path.join(model_dir, "checkpoint")):
+        raise CheckpointError(
+            f"no trained model in {model_dir!r} (expected a `checkpoint` file from train.py there). "
+            f"Train one with `python train.py --save_dir {model_dir}`, pass model_dir=..., or for "
+            f"random-weight art give art settings: Sampler(z_dim=8, scale=10.0, net_size=32)"
+        )
+    model = CPPNVAE(**dict(config.get("model", {}), batch_size=1))
+    model.load_model(model_dir)
+    training = config.get("training", {})
+    source = {key: training.get(key) for key in ("dataset", "data_dir", "split")}
+    return model, source
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def image_size(text):
+    """'1080' (square) or '1920x1080' (width x height) → (width, height)."""
+    try:
+        parts = [int(p) for p in text.lower().split("x")]
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2 or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size: use 1080 or 1920x1080")
+    return tuple(parts)
+
+
+def digit(text):
+    value = int(text)
+    if not 0 <= value <= 9:
+        raise argparse.ArgumentTypeError(f"{text} is not a digit class 0-9")
+    return value
+
+
+def latent(text):
+    try:
+        return np.array([float(v) for v in text.split(",")], dtype=np.float32)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        description="Render PNGs, GIFs and MP4s from a trained CPPN-GAN-VAE (save/) or a random-weight CPPN. "
+                    "Each output prints the seed that reproduces it.",
+        epilog="Examples:\n"
+               "  python sampler.py sample --n 4 --size 1080\n"
+               "  python sampler.py reconstruct --digit 3 --size 1080\n"
+               "  python sampler.py morph --size 1080 --out digits.mp4\n"
+               "  python sampler.py arithmetic --a 9 --b 1 --c 1\n"
+               "  python sampler.py art --c-dim 3 --architecture sinusoid --size 1920x1080",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = p.add_subparsers(dest="command", required=True, metavar="command")
+
+    def command(name, help, size=512, out=None):
+        c = commands.add_parser(name, help=help, description=help)
+        c.add_argument("--seed", type=int, default=None, help="reproduce an earlier output (default: a fresh seed, printed)")
+        c.add_argument("--size", type=image_size, default=(size, size), help=f"WIDTHxHEIGHT or one number (default: {size})")
+        c.add_argument("--out", default=out, help=f"output file (default: {out})")
+        if name != "art":
+            c.add_argument("--model-dir", default="save", help="the trained model (default: save)")
+            c.add_argument("--scale", type=float, default=8.0, help="zoom: coordinates span ±scale (default: 8.0)")
+        if name in ("reconstruct", "morph", "arithmetic"):
+            c.add_argument("--data-dir", default=None, help="IDX folder to pick digits from (default: the training data)")
+            c.add_argument("--split", default=None, help="split of --data-dir (default: train)")
+        return c
+
+    c = command("sample", "N random samples from the prior as PNGs.", out="sample-{i}.png")
+    c.add_argument("--n", type=int, default=4, help="how many (default: 4)")
+    c.add_argument("--z", type=latent, default=None, help="draw this latent vector (comma-separated) instead")
+    c = command("reconstruct", "A random digit of a class, encoded and drawn again at any size.", out="reconstruction.png")
+    c.add_argument("--digit", type=digit, default=None, help="the class (default: any)")
+    c = command("morph", "One digit of each class 0-9 morphing to the next and back to 0 (sinusoid timing).",
+                size=1080, out="morph.gif")
+    c.add_argument("--frames", type=int, default=MORPH_FRAMES, help=f"frames per transition (default: {MORPH_FRAMES})")
+    c.add_argument("--fps", type=float, default=MORPH_FPS, help=f"frames per second (default: {MORPH_FPS})")
+    c = command("arithmetic", "Latent arithmetic z_a + (z_b - z_c) on random digits of classes a, b, c.",
+                out="arithmetic.png")
+    for name, default in (("--a", 9), ("--b", 1), ("--c", 1)):
+        c.add_argument(name, type=digit, default=default, help=f"class (default: {default})")
+    c = command("art", "Random-weight CPPN art (post 002).", size=1080, out="art-{i}.png")
+    c.add_argument("--n", type=int, default=1, help="how many (default: 1)")
+    c.add_argument("--z-dim", type=int, default=ART_DEFAULTS["z_dim"])
+    c.add_argument("--c-dim", type=int, choices=(1, 3), default=ART_DEFAULTS["c_dim"], help="1 grey, 3 colour")
+    c.add_argument("--net-size", type=int, default=ART_DEFAULTS["net_size"])
+    c.add_argument("--scale", type=float, default=ART_DEFAULTS["scale"])
+    c.add_argument("--architecture", choices=list(ARCHITECTURES), default=ART_DEFAULTS["architecture"])
+    return p
+
+
+def _numbered(pattern, i, n):
+    return pattern.format(i=i) if "{i}" in pattern else (pattern if n == 1 else f"{os.path.splitext(pattern)[0]}-{i}{os.path.splitext(pattern)[1]}")
+
+
+def _digit_z(sampler, label):
+    image = sampler.get_random_specific_mnist(label)
+    if image is None:
+        raise RuntimeError(f"no digit of class {label} found in 100 random draws from the data")
+    return image, sampler.encode(image)
+
+
+def _morph_frames(sampler, size, scale, frames):
+    """The digit loop 0→1→…→9→0, yielded as uint8 frames, with a progress bar."""
+    zs = [_digit_z(sampler, label)[1] for label in range(10)]
+    progress = keras.utils.Progbar(10 * frames, unit_name="frame")
+    for i in range(10):
+        # frames + 1 eased frames, the last dropped: it is the next transition's first.
+        for frame in sampler.morph(zs[i], zs[(i + 1) % 10], frames + 1, size[0], size[1], scale, sinusoid=True)[:-1]:
+            yield to_uint8(frame)
+            progress.add(1)
+
+
+def run(args):
+    """Carry out one parsed command; returns the files written."""
+    import secrets
+
+    seed = secrets.randbelow(2**31) if args.seed is None else args.seed
+    if args.command == "art":
+        sampler = Sampler(z_dim=args.z_dim, c_dim=args.c_dim, scale=args.scale, net_size=args.net_size,
+                          architecture=args.architecture, seed=seed)
+    else:
+        sampler = Sampler(model_dir=args.model_dir, seed=seed, data_dir=getattr(args, "data_dir", None),
+                          split=getattr(args, "split", None))
+    width, height = args.size
+    written = []
+
+    def save(image, path, note=""):
+        sampler.save_png(image, path)
+        written.append(path)
+        print(f"wrote {path} ({image.shape[1]}×{image.shape[0]}, seed {seed}{note})", flush=True)
+
+    if args.command in ("sample", "art"):
+        n = 1 if getattr(args, "z", None) is not None else args.n
+        for i in range(n):
+            z = args.z if getattr(args, "z", None) is not None else sampler.generate_z()
+            save(sampler.generate(z, width, height, args.scale), _numbered(args.out, i, n), f", sample {i}")
+    elif args.command == "reconstruct":
+        label = args.digit if args.digit is not None else int(sampler.rng.integers(10))
+        image, z = _digit_z(sampler, label)
+        stem, ext = os.path.splitext(args.out)
+        save(image, f"{stem}-digit{ext}", f", a {label}")
+        save(sampler.generate(z, width, height, args.scale), args.out, f", reconstruction of a {label}")
+    elif args.command == "arithmetic":
+        _, z_a = _digit_z(sampler, args.a)
+        _, z_b = _digit_z(sampler, args.b)
+        _, z_c = _digit_z(sampler, args.c)
+        note = f", z_{args.a} + (z_{args.b} - z_{args.c})"
+        save(sampler.generate(z_a + (z_b - z_c), width, height, args.scale), args.out, note)
+    elif args.command == "morph":
+        check_writable(args.out)
+        frames = _morph_frames(sampler, args.size, args.scale, args.frames)
+        if args.out.lower().endswith(".mp4"):
+            write_mp4(frames, args.out, fps=args.fps)
+        else:
+            write_gif(list(frames), args.out, 1.0 / args.fps)
+        written.append(args.out)
+        print(f"wrote {args.out} (10 × {args.frames} frames, {width}×{height}, seed {seed})", flush=True)
+    return written
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        run(args)
+    except (CheckpointError, DataError, ValueError, RuntimeError, OSError) as error:
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
+    return 0
+
+
+def _in_ipython():
+    """True under `%run -i sampler.py`, where the command line must stay out of the way."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
+
+
+if __name__ == "__main__" and not _in_ipython():
+    sys.exit(main())
