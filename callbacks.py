@@ -117,3 +117,26 @@ class SampleImages(keras.callbacks.Callback):
             tf.summary.image("prior_samples", self._grid(samples, 4), step=epoch + 1)
             tf.summary.image("digits_and_reconstructions", self._grid(pairs, len(self.digits)), step=epoch + 1)
         self.writer.flush()
+
+
+class QualityMetrics(keras.callbacks.Callback):
+    """Each epoch, log evaluate.py's figures to TensorBoard (fewer large renders), so quality shows, not only losses."""
+
+    def __init__(self, log_dir, classifier, heldout=None, n_hires=8, hires_size=1080):
+        super().__init__()
+        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "quality"))
+        self.classifier, self.heldout = classifier, heldout
+        self.n_hires, self.hires_size = n_hires, hires_size
+
+    def on_epoch_end(self, epoch, logs=None):
+        from evaluate import evaluate
+
+        figures = evaluate(self.model, self.classifier, self.heldout, n_hires=self.n_hires, hires_size=self.hires_size)
+        shares = figures.pop("class_shares")
+        with self.writer.as_default():
+            for name, value in figures.items():
+                tf.summary.scalar(name, value, step=epoch + 1)
+            tf.summary.histogram("prior_sample_classes", np.repeat(np.arange(10), np.round(shares * 1000).astype(int)),
+                                 step=epoch + 1, buckets=10)
+        self.writer.flush()
+        print("quality: " + " ".join(f"{name}= {value:.3g}" for name, value in figures.items()), flush=True)

@@ -167,7 +167,7 @@ class DataSet:
         plt.axis("off")
         plt.show()
 
-    def tf_dataset(self, batch_size, shuffle=True, seed=None):
+    def tf_dataset(self, batch_size, shuffle=True, seed=None, with_labels=False):
         """A `tf.data` pipeline for `fit()`: reshuffled each epoch, cropped, whole batches only."""
         import tensorflow as tf
 
@@ -176,12 +176,24 @@ class DataSet:
                 f"batch_size {batch_size} does not fit a data set of {self.num_examples} images; "
                 f"use a batch size between 1 and {self.num_examples}"
             )
-        ds = tf.data.Dataset.from_tensor_slices(self._images)
+        if with_labels and self._labels is None:
+            raise ValueError("this data set has no labels")
+        ds = tf.data.Dataset.from_tensor_slices((self._images, self._labels) if with_labels else self._images)
         if shuffle:
             ds = ds.shuffle(self.num_examples, seed=seed, reshuffle_each_iteration=True)
         crop = [CROP_SIZE, CROP_SIZE, self._images.shape[-1]]
-        ds = ds.map(lambda image: tf.image.random_crop(image, crop, seed=seed), num_parallel_calls=tf.data.AUTOTUNE)
+
+        def random_crop(image, *label):
+            image = tf.image.random_crop(image, crop, seed=seed)
+            return (image, *label) if label else image
+
+        ds = ds.map(random_crop, num_parallel_calls=tf.data.AUTOTUNE)
         return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+    def center_crops(self):
+        """Every image cut to its central 26×26, the size the model draws."""
+        margin = (self._images.shape[1] - CROP_SIZE) // 2
+        return self._images[:, margin : margin + CROP_SIZE, margin : margin + CROP_SIZE]
 
 
 # --------------------------------------------------------------------------- tensorflow-datasets

@@ -7,6 +7,7 @@ steps, loss-gated discriminator step), usable batch by batch as upstream did
 or through `fit()` with Keras callbacks.
 """
 
+import json
 import os
 
 import keras
@@ -516,3 +517,21 @@ class CPPNVAE(keras.Model):
 
     def close(self):
         """Upstream closed its TensorFlow session here; TF 2 has none, so nothing to do."""
+
+
+def load_trained(model_dir="save", batch_size=1):
+    """The CPPNVAE a training run left in `model_dir`, built from its config.json → (model, config)."""
+    config = {}
+    config_path = os.path.join(model_dir, "config.json")
+    if os.path.exists(config_path):
+        with open(config_path) as f:
+            config = json.load(f)
+    if not os.path.exists(os.path.join(model_dir, "checkpoint")):
+        raise CheckpointError(
+            f"no trained model in {model_dir!r} (expected a `checkpoint` file from train.py there). "
+            f"Train one with `python train.py --save_dir {model_dir}`, pass model_dir=..., or for "
+            f"random-weight art give art settings: Sampler(z_dim=8, scale=10.0, net_size=32)"
+        )
+    model = CPPNVAE(**dict(config.get("model", {}), batch_size=batch_size))
+    model.load_model(model_dir)
+    return model, config

@@ -13,7 +13,6 @@ In IPython (terminal or Jupyter):
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -25,7 +24,7 @@ import numpy as np
 # Imported here, not where used: `%run -i path/to/sampler.py` puts this folder
 # on the import path only while the file runs.
 from mnist_data import DataError, load_dataset
-from model import ARCHITECTURES, CPPN, CheckpointError, CPPNVAE
+from model import ARCHITECTURES, CPPN, CheckpointError, load_trained
 from render import check_writable, check_z, to_uint8, write_gif, write_mp4, write_png
 
 ART_DEFAULTS = dict(z_dim=8, c_dim=1, scale=10.0, net_size=32, architecture="tanh")
@@ -51,7 +50,9 @@ class Sampler:
         art = dict(z_dim=z_dim, c_dim=c_dim, scale=scale, net_size=net_size, architecture=architecture)
         self.trained = all(value is None for value in art.values())
         if self.trained:
-            self.model, self.data_source = _load_trained(model_dir)
+            self.model, config = load_trained(model_dir)
+            training = config.get("training", {})
+            self.data_source = {key: training.get(key) for key in ("dataset", "data_dir", "split")}
             self.scale = 8.0
         else:
             art = {name: ART_DEFAULTS[name] if value is None else value for name, value in art.items()}
@@ -219,26 +220,6 @@ def _check_single_z(z, z_dim):
     if z.shape[0] != 1:
         raise ValueError(f"expected one latent vector ([{z_dim}] or [1, {z_dim}]), got a batch of {z.shape[0]}")
     return z
-
-
-def _load_trained(model_dir):
-    """The CPPNVAE in `model_dir` (batch size 1) and where its training digits came from."""
-    config_path = os.path.join(model_dir, "config.json")
-    config = {}
-    if os.path.exists(config_path):
-        with open(config_path) as f:
-            config = json.load(f)
-    if not os.path.exists(os.path.join(model_dir, "checkpoint")):
-        raise CheckpointError(
-            f"no trained model in {model_dir!r} (expected a `checkpoint` file from train.py there). "
-            f"Train one with `python train.py --save_dir {model_dir}`, pass model_dir=..., or for "
-            f"random-weight art give art settings: Sampler(z_dim=8, scale=10.0, net_size=32)"
-        )
-    model = CPPNVAE(**dict(config.get("model", {}), batch_size=1))
-    model.load_model(model_dir)
-    training = config.get("training", {})
-    source = {key: training.get(key) for key in ("dataset", "data_dir", "split")}
-    return model, source
 
 
 # --------------------------------------------------------------------------- command line

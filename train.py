@@ -84,10 +84,16 @@ def build_parser():
                      help="checkpoints and config.json go here; an existing run there is resumed (default: save)")
     run.add_argument("--seed", type=count, default=None, help="random seed (default: a fresh one, printed)")
     run.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=True,
-                     help="log losses and sample images to <save_dir>/logs for TensorBoard (default: on)")
+                     help="log losses, sample images and quality to <save_dir>/logs for TensorBoard (default: on)")
+    run.add_argument("--classifier", default=os.path.join(HERE, "classifier", "mnist26.keras"),
+                     help="digit classifier that judges each epoch's samples (default: the project's; "
+                          "skipped when missing or --dataset is not mnist)")
+    run.add_argument("--heldout_split", "--heldout-split", default="train5k",
+                     help="split of --data-dir whose digits test reconstructions each epoch (default: train5k)")
     return p
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 MODEL_FLAGS = (
     "batch_size learning_rate learning_rate_vae learning_rate_d keep_prob beta1 "
     "n_vae_steps n_handicap g_stop_loss th_low th_high n_d_steps"
@@ -124,8 +130,9 @@ def main(argv=None):
     # Heavy imports after parsing, so --help and flag errors answer at once.
     import keras
 
-    from callbacks import EpochCheckpoint, EpochSummary, SampleImages, StopOnDivergence, TrainingDiverged
-    from mnist_data import CROP_SIZE, DataError, load_dataset
+    from callbacks import (EpochCheckpoint, EpochSummary, QualityMetrics, SampleImages, StopOnDivergence,
+                           TrainingDiverged)
+    from mnist_data import DataError, load_dataset
     from model import CheckpointError, CPPNVAE
 
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
@@ -173,12 +180,19 @@ def main(argv=None):
     ]
     if args.tensorboard:
         log_dir = os.path.join(args.save_dir, "logs")
-        margin = (data.images.shape[1] - CROP_SIZE) // 2
-        digits = data.images[:8, margin : margin + CROP_SIZE, margin : margin + CROP_SIZE]
+        digits = data.center_crops()[:8]
         callbacks += [
             keras.callbacks.TensorBoard(log_dir, write_graph=False, profile_batch=0),
             SampleImages(log_dir, digits),
         ]
+        if args.dataset == "mnist" and os.path.exists(args.classifier):
+            heldout = None
+            if args.data_dir:
+                try:
+                    heldout = load_dataset(args.dataset, args.data_dir, args.heldout_split)
+                except DataError as error:
+                    print(f"no reconstruction figure: no held-out digits ({error}); set --heldout_split")
+            callbacks.append(QualityMetrics(log_dir, keras.saving.load_model(args.classifier), heldout))
     try:
         model.fit(
             data.tf_dataset(args.batch_size, seed=seed + start),

@@ -92,6 +92,8 @@ def test_trains_checkpoints_and_resumes_with_optimizer_state(idx_dir, tmp_path, 
     config = json.load(open(os.path.join(save, "config.json")))
     assert config["model"]["batch_size"] == 20 and config["training"]["training_epochs"] == 1
     assert any(name.startswith("events") for name in os.listdir(os.path.join(save, "logs", "samples")))
+    assert "quality: covered_classes=" in out and "hires_agreement=" in out  # the shipped classifier judged it
+    assert any(name.startswith("events") for name in os.listdir(os.path.join(save, "logs", "quality")))
 
     assert main(args + ["--training_epochs", "2"]) == 0
     out = capsys.readouterr().out
