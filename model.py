@@ -463,14 +463,14 @@ class CPPNVAE(keras.Model):
             z = np.random.normal(size=(self.batch_size, self.z_dim))
         return render(self.generator, z, x_dim, y_dim, scale)
 
-    def _checkpoint(self):
+    def _checkpoint(self, optimizers=True):
         objects = dict(
             encoder=self.encoder,
             generator=self.generator,
             discriminator=self.discriminator,
             epoch=tf.Variable(0, dtype=tf.int64),
         )
-        if self.compiled:
+        if optimizers and self.compiled:
             objects.update(
                 d_optimizer=self.d_optimizer,
                 g_optimizer=self.g_optimizer,
@@ -478,14 +478,16 @@ class CPPNVAE(keras.Model):
             )
         return tf.train.Checkpoint(**objects)
 
-    def save_model(self, checkpoint_path="save", epoch=0, max_to_keep=5):
+    def save_model(self, checkpoint_path="save", epoch=0, max_to_keep=5, include_optimizer=True):
         """Write `checkpoint_path/model.ckpt-<epoch>` (weights, optimizer state, epoch).
 
+        `include_optimizer=False` writes the weights alone (a quarter of the
+        size): enough to draw, and to train on with fresh optimizers.
         TensorFlow writes the files under temporary names and only then points
         `checkpoint_path/checkpoint` at them, so a save killed half-way leaves
         the previous checkpoint the latest one, whole.
         """
-        checkpoint = self._checkpoint()
+        checkpoint = self._checkpoint(optimizers=include_optimizer)
         checkpoint.epoch.assign(epoch)
         manager = tf.train.CheckpointManager(
             checkpoint, checkpoint_path, max_to_keep=max_to_keep, checkpoint_name=CHECKPOINT_NAME
@@ -495,8 +497,8 @@ class CPPNVAE(keras.Model):
     def load_model(self, checkpoint_path="save"):
         """Restore the latest checkpoint in a directory (or a given prefix) → its epoch.
 
-        Optimizer state is restored too when the model is compiled, so training
-        resumes where it stopped.
+        Optimizer state is restored too when the model is compiled and the
+        checkpoint has it; `optimizer_state_restored` says whether it did.
         """
         path = tf.train.latest_checkpoint(checkpoint_path) if os.path.isdir(checkpoint_path) else checkpoint_path
         if not path or not tf.io.gfile.exists(path + ".index"):
@@ -504,7 +506,8 @@ class CPPNVAE(keras.Model):
                 f"no checkpoint found at {checkpoint_path!r}: train one with `python train.py "
                 f"--save_dir {checkpoint_path}` or pass the folder that holds the `checkpoint` file"
             )
-        checkpoint = self._checkpoint()
+        has_optimizers = any(name.startswith("g_optimizer/") for name, _ in tf.train.list_variables(path))
+        checkpoint = self._checkpoint(optimizers=has_optimizers)
         try:
             checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
         except (AssertionError, ValueError, tf.errors.OpError) as error:
@@ -513,6 +516,7 @@ class CPPNVAE(keras.Model):
                 f"{str(error).splitlines()[0][:300]}); was it written with other settings "
                 f"(see config.json beside it)?"
             ) from None
+        self.optimizer_state_restored = bool(self.compiled and has_optimizers)
         return int(checkpoint.epoch.numpy())
 
     def close(self):

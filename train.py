@@ -163,6 +163,8 @@ def main(argv=None):
             parser.exit(2, f"{parser.prog}: error: {error}\n")
         steps = "/".join(str(int(o.iterations)) for o in (model.vae_optimizer, model.g_optimizer, model.d_optimizer))
         print(f"resuming from epoch {start} checkpoint in {args.save_dir} (vae/g/d optimizer steps {steps})")
+        if not model.optimizer_state_restored:
+            print("note: that checkpoint holds weights only (like the shipped model): the optimizers start afresh")
     write_json_atomically(config_path, {"model": model.get_config(), "training": vars(args), "seed": seed})
     if start >= args.training_epochs:
         print(f"{args.save_dir} already holds {start} epochs (--training_epochs {args.training_epochs}); nothing to do")

@@ -234,6 +234,26 @@ def test_checkpoint_round_trips_every_weight_and_optimizer_state(tmp_path, batch
     np.testing.assert_allclose(sampler_side.generate(z), model.generate(z), atol=1e-6)
 
 
+def test_weights_only_checkpoint_is_smaller_and_trains_on(tmp_path, batch):
+    model = CPPNVAE(seed=6)
+    model.partial_train(batch)
+    model.save_model(str(tmp_path / "full"), 3)
+    model.save_model(str(tmp_path / "weights"), 3, include_optimizer=False)
+    size = lambda folder: sum(f.stat().st_size for f in folder.glob("model.ckpt-3.*"))
+    assert size(tmp_path / "weights") < size(tmp_path / "full") / 3
+    resumed = CPPNVAE()
+    resumed.compile()
+    assert resumed.load_model(str(tmp_path / "weights")) == 3 and not resumed.optimizer_state_restored
+    assert list(steps(resumed)) == [0, 0, 0]
+    z = np.ones((1, 32))
+    np.testing.assert_array_equal(resumed.generate(z), model.generate(z))
+    resumed.partial_train(batch)
+    full = CPPNVAE()
+    full.compile()
+    full.load_model(str(tmp_path / "full"))
+    assert full.optimizer_state_restored
+
+
 def test_checkpoints_keep_the_latest_few(tmp_path):
     model = CPPNVAE()
     for epoch in range(1, 8):
