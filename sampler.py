@@ -51,8 +51,7 @@ class Sampler:
         self.trained = all(value is None for value in art.values())
         if self.trained:
             self.model, config = load_trained(model_dir)
-            training = config.get("training", {})
-            self.data_source = {key: training.get(key) for key in ("dataset", "data_dir", "split")}
+            self.data_source = _training_data(config, model_dir)
             self.scale = 8.0
         else:
             art = {name: ART_DEFAULTS[name] if value is None else value for name, value in art.items()}
@@ -182,8 +181,11 @@ class Sampler:
             source = self.data_source
             if not source.get("data_dir") and not source.get("dataset"):
                 raise RuntimeError("this sampler has no digits: pass data_dir (an IDX folder) to Sampler()")
-            self._data = load_dataset(source.get("dataset") or "mnist", source.get("data_dir"),
-                                      source.get("split") or "train", seed=int(self.rng.integers(2**31)))
+            try:
+                self._data = load_dataset(source.get("dataset") or "mnist", source.get("data_dir"),
+                                          source.get("split") or "train", seed=int(self.rng.integers(2**31)))
+            except DataError as error:
+                raise DataError(f"{error}\n(for the Sampler: Sampler(data_dir=..., split=...))") from None
         return self._data
 
     def get_random_mnist(self, with_label=False):
@@ -212,6 +214,18 @@ class Sampler:
         if not self.trained:
             raise RuntimeError(f"{what}() needs a trained model with an encoder; this sampler draws "
                                f"random-weight art. Use Sampler() with a model in save/")
+
+
+def _training_data(config, model_dir):
+    """Where the run in `model_dir` read its digits: dataset, data_dir, split."""
+    data = config.get("data")
+    if data is None:  # written before config.json had a "data" section
+        training = config.get("training", {})
+        return {key: training.get(key) for key in ("dataset", "data_dir", "split")}
+    data_dir = data.get("data_dir_from_run")
+    if data_dir:
+        data_dir = os.path.normpath(os.path.join(model_dir, data_dir))
+    return {"dataset": data.get("dataset"), "data_dir": data_dir, "split": data.get("split")}
 
 
 def _check_single_z(z, z_dim):

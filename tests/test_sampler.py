@@ -13,6 +13,7 @@ from PIL import Image, ImageSequence
 
 import sampler as sampler_module
 from conftest import ROOT, digit_like, write_split
+from mnist_data import DataError
 from model import CheckpointError, CPPNVAE
 from render import to_uint8, write_gif, write_mp4
 from sampler import Sampler, main
@@ -26,7 +27,8 @@ def workdir(tmp_path_factory):
     write_split(root / "digits", "train", images, labels)
     model = CPPNVAE(batch_size=20, seed=0)
     model.save_model(str(root / "save"), 1)
-    config = {"model": model.get_config(), "training": {"data_dir": str(root / "digits"), "split": "train"}}
+    data = {"dataset": "mnist", "data_dir_from_run": os.path.join("..", "digits"), "split": "train"}
+    config = {"model": model.get_config(), "data": data}
     (root / "save" / "config.json").write_text(json.dumps(config))
     return root
 
@@ -229,6 +231,15 @@ def test_cli_digit_morph_as_gif_and_mp4(workdir, tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------------- bad input
+
+
+def test_digits_are_found_from_any_working_directory(workdir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sampler = Sampler(model_dir=str(workdir / "save"))
+    assert sampler.get_random_mnist().shape == (26, 26, 1)
+    lost = Sampler(model_dir=str(workdir / "save"), data_dir=str(tmp_path / "gone"))
+    with pytest.raises(DataError, match=r"(?s)does not exist.*Sampler\(data_dir=\.\.\., split=\.\.\.\)"):
+        lost.get_random_mnist()
 
 
 def test_missing_model_is_a_clear_error(tmp_path, capsys):

@@ -91,6 +91,7 @@ def test_trains_checkpoints_and_resumes_with_optimizer_state(idx_dir, tmp_path, 
     assert epoch == 1 and steps_1[0] == 3  # one VAE step for each of 3 batches of 20
     config = json.load(open(os.path.join(save, "config.json")))
     assert config["model"]["batch_size"] == 20 and config["training"]["training_epochs"] == 1
+    assert os.path.normpath(os.path.join(save, config["data"]["data_dir_from_run"])) == os.path.abspath(idx_dir)
     assert any(name.startswith("events") for name in os.listdir(os.path.join(save, "logs", "samples")))
     assert "quality: covered_classes=" in out and "hires_agreement=" in out  # the shipped classifier judged it
     assert any(name.startswith("events") for name in os.listdir(os.path.join(save, "logs", "quality")))
