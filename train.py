@@ -167,8 +167,8 @@ def main(argv=None):
             print("note: that checkpoint holds weights only (like the shipped model): the optimizers start afresh")
     # Where the digits are, as seen from the run folder: the Sampler finds them from any working directory.
     data_dir = args.data_dir and os.path.relpath(os.path.abspath(args.data_dir), os.path.abspath(args.save_dir))
-    data = {"dataset": args.dataset, "data_dir_from_run": data_dir, "split": args.split}
-    write_json_atomically(config_path, {"model": model.get_config(), "training": vars(args), "data": data, "seed": seed})
+    source = {"dataset": args.dataset, "data_dir_from_run": data_dir, "split": args.split}
+    write_json_atomically(config_path, {"model": model.get_config(), "training": vars(args), "data": source, "seed": seed})
     if start >= args.training_epochs:
         print(f"{args.save_dir} already holds {start} epochs (--training_epochs {args.training_epochs}); nothing to do")
         return 0
