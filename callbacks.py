@@ -7,6 +7,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from render import tile
+
 LOSS_NAMES = ("d_loss", "g_loss", "vae_loss")
 
 
@@ -96,16 +98,6 @@ class SampleImages(keras.callbacks.Callback):
         self.z = None
         self.n_samples, self.seed = n_samples, seed
 
-    @staticmethod
-    def _grid(images, columns):
-        """[n, h, w, c] → one [1, rows·h, columns·w, c] image, empty cells left white."""
-        n, h, w, c = images.shape
-        rows = -(-n // columns)
-        grid = np.zeros((rows * columns, h, w, c), dtype=np.float32)
-        grid[:n] = images
-        grid = grid.reshape(rows, columns, h, w, c).transpose(0, 2, 1, 3, 4)
-        return 1.0 - grid.reshape(1, rows * h, columns * w, c)
-
     def on_epoch_end(self, epoch, logs=None):
         model = self.model
         if self.z is None:
@@ -114,8 +106,8 @@ class SampleImages(keras.callbacks.Callback):
         reconstructions = model(self.digits).numpy()
         pairs = np.concatenate([self.digits, reconstructions])
         with self.writer.as_default():
-            tf.summary.image("prior_samples", self._grid(samples, 4), step=epoch + 1)
-            tf.summary.image("digits_and_reconstructions", self._grid(pairs, len(self.digits)), step=epoch + 1)
+            tf.summary.image("prior_samples", 1.0 - tile(samples, 4)[None], step=epoch + 1)
+            tf.summary.image("digits_and_reconstructions", 1.0 - tile(pairs, len(self.digits))[None], step=epoch + 1)
         self.writer.flush()
 
 

@@ -57,6 +57,16 @@ def render(generator, z, x_dim, y_dim, scale):
     return images
 
 
+def tile(images, columns):
+    """[n, h, w, c] images → one [rows·h, columns·w, c] image, rows filled left to right, empty cells blank."""
+    images = np.asarray(images, dtype=np.float32)
+    n, h, w, c = images.shape
+    rows = -(-n // columns)
+    grid = np.zeros((rows * columns, h, w, c), dtype=np.float32)
+    grid[:n] = images
+    return grid.reshape(rows, columns, h, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * h, columns * w, c)
+
+
 # --------------------------------------------------------------------------- files
 
 

@@ -25,7 +25,7 @@ import numpy as np
 # on the import path only while the file runs.
 from mnist_data import DataError, load_dataset
 from model import ARCHITECTURES, CPPN, CheckpointError, load_trained
-from render import check_writable, check_z, to_uint8, write_gif, write_mp4, write_png
+from render import check_writable, check_z, tile, to_uint8, write_gif, write_mp4, write_png
 
 ART_DEFAULTS = dict(z_dim=8, c_dim=1, scale=10.0, net_size=32, architecture="tanh")
 MORPH_FRAMES = 24
@@ -296,6 +296,8 @@ def build_parser():
     c = command("sample", "N random samples from the prior as PNGs.", out="sample-{i}.png")
     c.add_argument("--n", type=int, default=4, help="how many (default: 4)")
     c.add_argument("--z", type=latent, default=None, help="draw this latent vector (comma-separated) instead")
+    c.add_argument("--grid", type=int, default=None, metavar="COLUMNS",
+                   help="write the N samples as one PNG, COLUMNS to a row (e.g. --n 64 --size 26 --grid 8)")
     c = command("reconstruct", "A random digit of a class, encoded and drawn again at any size.", out="reconstruction.png")
     c.add_argument("--digit", type=digit, default=None, help="the class (default: any)")
     c = command("morph", "One digit of each class 0-9 morphing to the next and back to 0 (sinusoid timing).",
@@ -357,7 +359,11 @@ def run(args):
         written.append(path)
         print(f"wrote {path} ({image.shape[1]}×{image.shape[0]}, seed {seed}{note})", flush=True)
 
-    if args.command in ("sample", "art"):
+    if getattr(args, "grid", None):
+        z = np.concatenate([sampler.generate_z() for _ in range(args.n)])
+        images = sampler.model.generate(z, width, height, args.scale)
+        save(tile(images, args.grid), args.out.format(i="grid"), f", {args.n} samples")
+    elif args.command in ("sample", "art"):
         n = 1 if getattr(args, "z", None) is not None else args.n
         for i in range(n):
             z = args.z if getattr(args, "z", None) is not None else sampler.generate_z()

@@ -205,6 +205,17 @@ def test_cli_samples_reproduce_from_their_seed(workdir, tmp_path, capsys):
     assert (tmp_path / "a-0.png").read_bytes() != (tmp_path / "a-1.png").read_bytes()
 
 
+def test_cli_grid_of_samples(workdir, tmp_path):
+    main(["sample", "--model-dir", str(workdir / "save"), "--n", "10", "--size", "26", "--grid", "4", "--seed", "3",
+          "--out", str(tmp_path / "g.png")])
+    grid = np.asarray(Image.open(tmp_path / "g.png"))
+    assert grid.shape == (3 * 26, 4 * 26)
+    assert np.all(grid[52:, 52:] == 255)  # the two empty cells are blank paper
+    one = Sampler(model_dir=str(workdir / "save"), seed=3)
+    first = one.model.generate(one.generate_z(), 26, 26, 8.0)[0]
+    np.testing.assert_array_equal(grid[:26, :26], to_uint8(first))
+
+
 def test_cli_reconstruct_arithmetic_and_art(workdir, tmp_path, capsys):
     save = str(workdir / "save")
     main(["reconstruct", "--model-dir", save, "--digit", "3", "--size", "64", "--out", str(tmp_path / "r.png")])
