@@ -441,7 +441,7 @@ class CPPNVAE(keras.Model):
         shape = (self.y_dim, self.x_dim, self.c_dim)
         size = int(np.prod(shape))
         # One flat image, or a batch whose every item holds one image's values.
-        if X.size == 0 or (X.ndim == 1 and X.size != size) or (X.ndim > 1 and X[0].size != size):
+        if X.size == 0 or (X.ndim <= 1 and X.size != size) or (X.ndim > 1 and X[0].size != size):
             raise ValueError(
                 f"expected a batch of {self.y_dim}×{self.x_dim}×{self.c_dim} images "
                 f"({size} values each), got an array of shape {X.shape}"

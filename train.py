@@ -83,6 +83,9 @@ def build_parser():
     run.add_argument("--save_dir", "--save-dir", dest="save_dir", default="save",
                      help="checkpoints and config.json go here; an existing run there is resumed (default: save)")
     run.add_argument("--seed", type=count, default=None, help="random seed (default: a fresh one, printed)")
+    run.add_argument("--export", metavar="DIR", default=None,
+                     help="instead of training: write the run's latest weights (no optimizer state, a quarter "
+                          "of the size) and config to DIR, e.g. to ship it in save/")
     run.add_argument("--tensorboard", action=argparse.BooleanOptionalAction, default=True,
                      help="log losses, sample images and quality to <save_dir>/logs for TensorBoard (default: on)")
     run.add_argument("--classifier", default=os.path.join(HERE, "classifier", "mnist26.keras"),
@@ -123,10 +126,34 @@ def check_same_model(config_path, model_config):
     )
 
 
+def export(run_dir, out_dir):
+    """Copy the run in `run_dir` to `out_dir` as weights and config alone."""
+    from model import load_trained
+
+    model, config = load_trained(run_dir)
+    epoch = model.load_model(run_dir)
+    os.makedirs(out_dir, exist_ok=True)
+    path = model.save_model(out_dir, epoch, include_optimizer=False)
+    data = dict(config.get("data", {}))
+    if data.get("data_dir_from_run"):
+        where = os.path.join(run_dir, data["data_dir_from_run"])
+        data["data_dir_from_run"] = os.path.relpath(os.path.abspath(where), os.path.abspath(out_dir))
+    write_json_atomically(os.path.join(out_dir, "config.json"), dict(config, data=data, exported_from=run_dir))
+    print(f"exported epoch {epoch} of {run_dir} to {path}")
+
+
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.export:
+        from model import CheckpointError
+
+        try:
+            export(args.save_dir, args.export)
+        except CheckpointError as error:
+            parser.exit(2, f"{parser.prog}: error: {error}\n")
+        return 0
     # Heavy imports after parsing, so --help and flag errors answer at once.
     import keras
 

@@ -109,6 +109,22 @@ def test_trains_checkpoints_and_resumes_with_optimizer_state(idx_dir, tmp_path, 
     assert "already holds 2 epochs" in capsys.readouterr().out
 
 
+def test_export_ships_weights_that_draw_the_same(idx_dir, tmp_path, monkeypatch):
+    run, shipped = tmp_path / "run", tmp_path / "elsewhere" / "save"
+    main(["--data-dir", idx_dir, "--save_dir", str(run), "--training_epochs", "1", *FAST])
+    assert main(["--save_dir", str(run), "--export", str(shipped)]) == 0
+    size = lambda folder: sum(f.stat().st_size for f in folder.glob("model.ckpt-1.*"))
+    assert size(shipped) < size(run) / 3
+    from sampler import Sampler
+
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    a, b = Sampler(model_dir=str(run), seed=1), Sampler(model_dir="save", seed=1)
+    np.testing.assert_array_equal(a.generate(x_dim=30, y_dim=30), b.generate(x_dim=30, y_dim=30))
+    assert b.get_random_mnist().shape == (26, 26, 1)  # the data path still leads to the digits
+    with pytest.raises(SystemExit):
+        main(["--save_dir", str(tmp_path / "none"), "--export", str(shipped)])
+
+
 def test_resume_refuses_other_model_settings(idx_dir, tmp_path, capsys):
     save = str(tmp_path / "run")
     main(["--data-dir", idx_dir, "--save_dir", save, "--training_epochs", "1", *FAST])
