@@ -252,6 +252,17 @@ def image_size(text):
     return tuple(parts)
 
 
+def positive(kind):
+    def parse(text):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} must be above 0")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def digit(text):
     value = int(text)
     if not 0 <= value <= 9:
@@ -294,32 +305,38 @@ def build_parser():
         return c
 
     c = command("sample", "N random samples from the prior as PNGs.", out="sample-{i}.png")
-    c.add_argument("--n", type=int, default=4, help="how many (default: 4)")
+    c.add_argument("--n", type=positive(int), default=4, help="how many (default: 4)")
     c.add_argument("--z", type=latent, default=None, help="draw this latent vector (comma-separated) instead")
-    c.add_argument("--grid", type=int, default=None, metavar="COLUMNS",
+    c.add_argument("--grid", type=positive(int), default=None, metavar="COLUMNS",
                    help="write the N samples as one PNG, COLUMNS to a row (e.g. --n 64 --size 26 --grid 8)")
     c = command("reconstruct", "A random digit of a class, encoded and drawn again at any size.", out="reconstruction.png")
     c.add_argument("--digit", type=digit, default=None, help="the class (default: any)")
     c = command("morph", "One digit of each class 0-9 morphing to the next and back to 0 (sinusoid timing).",
                 size=1080, out="morph.gif")
-    c.add_argument("--frames", type=int, default=MORPH_FRAMES, help=f"frames per transition (default: {MORPH_FRAMES})")
-    c.add_argument("--fps", type=float, default=MORPH_FPS, help=f"frames per second (default: {MORPH_FPS})")
+    c.add_argument("--frames", type=positive(int), default=MORPH_FRAMES, help=f"frames per transition (default: {MORPH_FRAMES})")
+    c.add_argument("--fps", type=positive(float), default=MORPH_FPS, help=f"frames per second (default: {MORPH_FPS})")
     c = command("arithmetic", "Latent arithmetic z_a + (z_b - z_c) on random digits of classes a, b, c.",
                 out="arithmetic.png")
     for name, default in (("--a", 9), ("--b", 1), ("--c", 1)):
         c.add_argument(name, type=digit, default=default, help=f"class (default: {default})")
     c = command("art", "Random-weight CPPN art (post 002).", size=1080, out="art-{i}.png")
-    c.add_argument("--n", type=int, default=1, help="how many (default: 1)")
-    c.add_argument("--z-dim", type=int, default=ART_DEFAULTS["z_dim"])
+    c.add_argument("--n", type=positive(int), default=1, help="how many (default: 1)")
+    c.add_argument("--z-dim", type=positive(int), default=ART_DEFAULTS["z_dim"])
     c.add_argument("--c-dim", type=int, choices=(1, 3), default=ART_DEFAULTS["c_dim"], help="1 grey, 3 colour")
-    c.add_argument("--net-size", type=int, default=ART_DEFAULTS["net_size"])
+    c.add_argument("--net-size", type=positive(int), default=ART_DEFAULTS["net_size"])
     c.add_argument("--scale", type=float, default=ART_DEFAULTS["scale"])
     c.add_argument("--architecture", choices=list(ARCHITECTURES), default=ART_DEFAULTS["architecture"])
     return p
 
 
 def _numbered(pattern, i, n):
-    return pattern.format(i=i) if "{i}" in pattern else (pattern if n == 1 else f"{os.path.splitext(pattern)[0]}-{i}{os.path.splitext(pattern)[1]}")
+    """The i-th of n file names: `{i}` in the pattern is the number, else `-i` goes before the extension."""
+    if "{i}" in pattern:
+        return pattern.format(i=i)
+    if n == 1:
+        return pattern
+    stem, ext = os.path.splitext(pattern)
+    return f"{stem}-{i}{ext}"
 
 
 def _digit_z(sampler, label):
@@ -341,7 +358,7 @@ def _morph_frames(sampler, size, scale, frames):
 
 
 def run(args):
-    """Carry out one parsed command; returns the files written."""
+    """Carry out one parsed command, printing each file it writes with its seed."""
     import secrets
 
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
@@ -352,11 +369,9 @@ def run(args):
         sampler = Sampler(model_dir=args.model_dir, seed=seed, data_dir=getattr(args, "data_dir", None),
                           split=getattr(args, "split", None))
     width, height = args.size
-    written = []
 
     def save(image, path, note=""):
         sampler.save_png(image, path)
-        written.append(path)
         print(f"wrote {path} ({image.shape[1]}×{image.shape[0]}, seed {seed}{note})", flush=True)
 
     if getattr(args, "grid", None):
@@ -387,9 +402,7 @@ def run(args):
             write_mp4(frames, args.out, fps=args.fps)
         else:
             write_gif(list(frames), args.out, 1.0 / args.fps)
-        written.append(args.out)
         print(f"wrote {args.out} (10 × {args.frames} frames, {width}×{height}, seed {seed})", flush=True)
-    return written
 
 
 def main(argv=None):

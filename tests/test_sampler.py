@@ -262,7 +262,7 @@ def test_missing_model_is_a_clear_error(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("flags,message", [(["--size", "0"], "is not a size"), (["--size", "12x"], "is not a size"),
-                                           (["--n", "x"], "invalid int")])
+                                           (["--n", "x"], "invalid int"), (["--n", "0"], "0 must be above 0")])
 def test_cli_bad_flags(flags, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["art", *flags])
