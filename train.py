@@ -137,7 +137,7 @@ def export(run_dir, out_dir):
     data = dict(config.get("data", {}))
     if data.get("data_dir_from_run"):
         where = os.path.join(run_dir, data["data_dir_from_run"])
-        data["data_dir_from_run"] = os.path.relpath(os.path.abspath(where), os.path.abspath(out_dir))
+        data["data_dir_from_run"] = os.path.relpath(os.path.realpath(where), os.path.realpath(out_dir))
     write_json_atomically(os.path.join(out_dir, "config.json"), dict(config, data=data, exported_from=run_dir))
     print(f"exported epoch {epoch} of {run_dir} to {path}")
 
@@ -193,7 +193,7 @@ def main(argv=None):
         if not model.optimizer_state_restored:
             print("note: that checkpoint holds weights only (like the shipped model): the optimizers start afresh")
     # Where the digits are, as seen from the run folder: the Sampler finds them from any working directory.
-    data_dir = args.data_dir and os.path.relpath(os.path.abspath(args.data_dir), os.path.abspath(args.save_dir))
+    data_dir = args.data_dir and os.path.relpath(os.path.realpath(args.data_dir), os.path.realpath(args.save_dir))
     source = {"dataset": args.dataset, "data_dir_from_run": data_dir, "split": args.split}
     write_json_atomically(config_path, {"model": model.get_config(), "training": vars(args), "data": source, "seed": seed})
     if start >= args.training_epochs:
