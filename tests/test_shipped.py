@@ -29,4 +29,4 @@ def test_readme_first_command_renders_from_the_shipped_model(tmp_path, monkeypat
     assert main(["sample", "--model-dir", SHIPPED, "--n", "2", "--size", "96", "--seed", "1"]) == 0
     for i in range(2):
         pixels = np.asarray(Image.open(tmp_path / f"sample-{i}.png"))
-        assert pixels.shape == (96, 96) and pixels.min() < 64 and pixels.max() == 255  # ink on paper
+        assert pixels.shape == (96, 96) and pixels.min() < 64 and pixels.max() >= 250  # dark ink on white paper
