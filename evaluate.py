@@ -178,7 +178,7 @@ def main(argv=None):
         if args.train_classifier and not os.path.isdir(args.model_dir):
             print(f"classifier accuracy on {args.heldout_split}: {classifier_accuracy:.2%}")
             return 0
-        model, _ = load_trained(args.model_dir)
+        model, _, _ = load_trained(args.model_dir)
     except (DataError, CheckpointError) as error:
         p.exit(1, f"{p.prog}: error: {error}\n")
     figures = evaluate(model, classifier, heldout, args.samples, args.reconstructions, args.hires, args.hires_size, args.seed)

@@ -524,7 +524,7 @@ class CPPNVAE(keras.Model):
 
 
 def load_trained(model_dir="save", batch_size=1):
-    """The CPPNVAE a training run left in `model_dir`, built from its config.json → (model, config)."""
+    """The CPPNVAE a training run left in `model_dir`, built from its config.json → (model, config, epoch)."""
     config = {}
     config_path = os.path.join(model_dir, "config.json")
     if os.path.exists(config_path):
@@ -537,5 +537,5 @@ def load_trained(model_dir="save", batch_size=1):
             f"random-weight art give art settings: Sampler(z_dim=8, scale=10.0, net_size=32)"
         )
     model = CPPNVAE(**dict(config.get("model", {}), batch_size=batch_size))
-    model.load_model(model_dir)
-    return model, config
+    epoch = model.load_model(model_dir)
+    return model, config, epoch

@@ -50,7 +50,7 @@ class Sampler:
         art = dict(z_dim=z_dim, c_dim=c_dim, scale=scale, net_size=net_size, architecture=architecture)
         self.trained = all(value is None for value in art.values())
         if self.trained:
-            self.model, config = load_trained(model_dir)
+            self.model, config, _ = load_trained(model_dir)
             self.data_source = _training_data(config, model_dir)
             self.scale = 8.0
         else:

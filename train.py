@@ -33,6 +33,7 @@ def _number(kind, low, high=None, low_open=False, high_open=False):
     return parse
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 positive_int = _number(int, 1)
 count = _number(int, 0)
 positive_float = _number(float, 0.0, low_open=True)
@@ -96,7 +97,6 @@ def build_parser():
     return p
 
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 MODEL_FLAGS = (
     "batch_size learning_rate learning_rate_vae learning_rate_d keep_prob beta1 "
     "n_vae_steps n_handicap g_stop_loss th_low th_high n_d_steps"
@@ -130,8 +130,7 @@ def export(run_dir, out_dir):
     """Copy the run in `run_dir` to `out_dir` as weights and config alone."""
     from model import load_trained
 
-    model, config = load_trained(run_dir)
-    epoch = model.load_model(run_dir)
+    model, config, epoch = load_trained(run_dir)
     os.makedirs(out_dir, exist_ok=True)
     path = model.save_model(out_dir, epoch, include_optimizer=False)
     data = dict(config.get("data", {}))

@@ -16,7 +16,8 @@ SEED, DIGIT = 2, 2  # the first prior sample of seed 2 is a 2 (confidence 0.9994
 
 
 def test_shipped_model_draws_a_digit_the_classifier_recognises():
-    model, config = load_trained(SHIPPED)
+    model, config, epoch = load_trained(SHIPPED)
+    assert epoch == 30
     assert config["data"]["split"] == "t10k"  # trained on t10k; train5k stays held out
     classifier = keras.saving.load_model(CLASSIFIER_PATH)
     z = np.random.default_rng(SEED).normal(size=(1, model.z_dim))
