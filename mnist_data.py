@@ -160,12 +160,9 @@ class DataSet:
     @staticmethod
     def show_image(image):
         """Show one digit with matplotlib, ink dark as on paper."""
-        import matplotlib.pyplot as plt
+        from render import show_image
 
-        image = np.asarray(image)
-        plt.imshow(image.reshape(image.shape[0], image.shape[1]), cmap="Greys", interpolation="nearest")
-        plt.axis("off")
-        plt.show()
+        show_image(image)
 
     def tf_dataset(self, batch_size, shuffle=True, seed=None, with_labels=False):
         """A `tf.data` pipeline for `fit()`: reshuffled each epoch, cropped, whole batches only."""

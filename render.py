@@ -67,6 +67,20 @@ def tile(images, columns):
     return grid.reshape(rows, columns, h, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * h, columns * w, c)
 
 
+def show_image(image):
+    """Show an image with matplotlib: ink dark for monochrome, nearest pixels, no axes (inline in notebooks)."""
+    import matplotlib.pyplot as plt
+
+    image = np.asarray(image)
+    plt.figure()
+    if image.ndim == 2 or image.shape[-1] == 1:
+        plt.imshow(image.reshape(image.shape[:2]), cmap="Greys", interpolation="nearest", vmin=0.0, vmax=1.0)
+    else:
+        plt.imshow(np.clip(image, 0.0, 1.0), interpolation="nearest")
+    plt.axis("off")
+    plt.show()
+
+
 # --------------------------------------------------------------------------- files
 
 

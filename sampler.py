@@ -25,7 +25,7 @@ import numpy as np
 # on the import path only while the file runs.
 from mnist_data import DataError, load_dataset
 from model import ARCHITECTURES, CPPN, CheckpointError, load_trained
-from render import check_writable, check_z, tile, to_uint8, write_gif, write_mp4, write_png
+from render import check_writable, check_z, show_image, tile, to_uint8, write_gif, write_mp4, write_png
 
 ART_DEFAULTS = dict(z_dim=8, c_dim=1, scale=10.0, net_size=32, architecture="tanh")
 MORPH_FRAMES = 24
@@ -115,18 +115,7 @@ class Sampler:
 
     def show_image(self, image):
         """Show an image with matplotlib: ink dark for monochrome, nearest pixels, no axes."""
-        import matplotlib.pyplot as plt
-
-        image = np.asarray(image)
-        plt.figure()
-        if image.ndim == 3 and image.shape[-1] == 1:
-            plt.imshow(image[..., 0], cmap="Greys", interpolation="nearest", vmin=0.0, vmax=1.0)
-        elif image.ndim == 2:
-            plt.imshow(image, cmap="Greys", interpolation="nearest", vmin=0.0, vmax=1.0)
-        else:
-            plt.imshow(np.clip(image, 0.0, 1.0), interpolation="nearest")
-        plt.axis("off")
-        plt.show()
+        show_image(image)
 
     def show_image_from_z(self, z):
         self.show_image(self.generate(z))
