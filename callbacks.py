@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from evaluate import evaluate
 from render import tile
 
 LOSS_NAMES = ("d_loss", "g_loss", "vae_loss")
@@ -121,8 +122,6 @@ class QualityMetrics(keras.callbacks.Callback):
         self.n_hires, self.hires_size = n_hires, hires_size
 
     def on_epoch_end(self, epoch, logs=None):
-        from evaluate import evaluate
-
         figures = evaluate(self.model, self.classifier, self.heldout, n_hires=self.n_hires, hires_size=self.hires_size)
         shares = figures.pop("class_shares")
         with self.writer.as_default():
