@@ -181,6 +181,10 @@ class CPPN(keras.Model):
 # --------------------------------------------------------------------------- losses
 
 
+# Which model setting each optimizer's learning rate comes from (upstream's flag names).
+LEARNING_RATE_OF = {"d_optimizer": "learning_rate_d", "g_optimizer": "learning_rate", "vae_optimizer": "learning_rate_vae"}
+
+
 def reconstruction_loss(x, x_hat):
     """Bernoulli negative log-likelihood summed over each image's values → [batch]."""
     x = tf.reshape(x, [tf.shape(x)[0], -1])
@@ -321,6 +325,9 @@ class CPPNVAE(keras.Model):
         self.d_optimizer = d_optimizer or adam(self.learning_rate_d)
         self.g_optimizer = g_optimizer or adam(self.learning_rate)
         self.vae_optimizer = vae_optimizer or adam(self.learning_rate_vae)
+        # The optimizers built here follow the model's learning rates, also after a restore.
+        given = {"d_optimizer": d_optimizer, "g_optimizer": g_optimizer, "vae_optimizer": vae_optimizer}
+        self._own_optimizers = tuple(name for name, optimizer in given.items() if optimizer is None)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.qg_variables)
         self.vae_optimizer.build(self.qg_variables)
@@ -499,6 +506,8 @@ class CPPNVAE(keras.Model):
 
         Optimizer state is restored too when the model is compiled and the
         checkpoint has it; `optimizer_state_restored` says whether it did.
+        The default optimizers keep this model's learning rates (a checkpoint
+        stores its own), so a resumed run can train on with lower ones.
         """
         path = tf.train.latest_checkpoint(checkpoint_path) if os.path.isdir(checkpoint_path) else checkpoint_path
         if not path or not tf.io.gfile.exists(path + ".index"):
@@ -517,6 +526,8 @@ class CPPNVAE(keras.Model):
                 f"(see config.json beside it)?"
             ) from None
         self.optimizer_state_restored = bool(self.compiled and has_optimizers)
+        for name in getattr(self, "_own_optimizers", ()):
+            getattr(self, name).learning_rate.assign(getattr(self, LEARNING_RATE_OF[name]))
         return int(checkpoint.epoch.numpy())
 
     def close(self):

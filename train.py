@@ -112,18 +112,27 @@ def write_json_atomically(path, data):
     os.replace(tmp, path)
 
 
-def check_same_model(config_path, model_config):
-    """An error message if the run in `config_path` was made with other model settings, else None."""
+# Settings that shape the networks' weights: a run can only resume with the same ones.
+ARCHITECTURE = "z_dim x_dim y_dim c_dim scale net_size_g net_depth_g net_size_q df_dim model_name".split()
+
+
+def compare_settings(config_path, model_config):
+    """Check a resumed run's settings → (error message or None, {setting: (old, new)} of the changed others).
+
+    The architecture must stay; learning rates, batch size and the rule may
+    change between sessions (e.g. lower learning rates for a later phase).
+    """
     with open(config_path) as f:
         stored = json.load(f).get("model", {})
-    changed = {k: (stored.get(k), v) for k, v in model_config.items() if k in stored and stored[k] != v}
-    if not changed:
-        return None
-    diffs = ", ".join(f"{k}: {old} → {new}" for k, (old, new) in sorted(changed.items()))
-    return (
-        f"{config_path} holds a run with other settings ({diffs}); pass the same flags to resume it, "
-        f"or choose a new --save_dir"
-    )
+    changed = {k: (stored[k], v) for k, v in model_config.items() if k in stored and stored[k] != v}
+    fixed = {k: diff for k, diff in changed.items() if k in ARCHITECTURE}
+    if fixed:
+        diffs = ", ".join(f"{k}: {old} → {new}" for k, (old, new) in sorted(fixed.items()))
+        return (
+            f"{config_path} holds a run with another network ({diffs}); pass the same flags to resume it, "
+            f"or choose a new --save_dir"
+        ), {}
+    return None, changed
 
 
 def export(run_dir, out_dir):
@@ -177,12 +186,14 @@ def main(argv=None):
     model.compile()
     os.makedirs(args.save_dir, exist_ok=True)
     config_path = os.path.join(args.save_dir, "config.json")
-    start = 0
+    start, history, changed = 0, [], {}
     if os.path.exists(os.path.join(args.save_dir, "checkpoint")):
         if os.path.exists(config_path):
-            mismatch = check_same_model(config_path, model.get_config())
+            mismatch, changed = compare_settings(config_path, model.get_config())
             if mismatch:
                 parser.exit(2, f"{parser.prog}: error: {mismatch}\n")
+            with open(config_path) as f:
+                history = json.load(f).get("history", [])
         try:
             start = model.load_model(args.save_dir)
         except CheckpointError as error:
@@ -191,10 +202,16 @@ def main(argv=None):
         print(f"resuming from epoch {start} checkpoint in {args.save_dir} (vae/g/d optimizer steps {steps})")
         if not model.optimizer_state_restored:
             print("note: that checkpoint holds weights only (like the shipped model): the optimizers start afresh")
+        if changed:
+            print("from epoch", start, "on:", ", ".join(f"{k} {old} → {new}" for k, (old, new) in sorted(changed.items())))
+            history.append({"from_epoch": start, "changed": {k: [old, new] for k, (old, new) in changed.items()}})
     # Where the digits are, as seen from the run folder: the Sampler finds them from any working directory.
     data_dir = args.data_dir and os.path.relpath(os.path.realpath(args.data_dir), os.path.realpath(args.save_dir))
     source = {"dataset": args.dataset, "data_dir_from_run": data_dir, "split": args.split}
-    write_json_atomically(config_path, {"model": model.get_config(), "training": vars(args), "data": source, "seed": seed})
+    config = {"model": model.get_config(), "training": vars(args), "data": source, "seed": seed}
+    if history:
+        config["history"] = history
+    write_json_atomically(config_path, config)
     if start >= args.training_epochs:
         print(f"{args.save_dir} already holds {start} epochs (--training_epochs {args.training_epochs}); nothing to do")
         return 0

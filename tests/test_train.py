@@ -125,13 +125,33 @@ def test_export_ships_weights_that_draw_the_same(idx_dir, tmp_path, monkeypatch)
         main(["--save_dir", str(tmp_path / "none"), "--export", str(shipped)])
 
 
-def test_resume_refuses_other_model_settings(idx_dir, tmp_path, capsys):
-    save = str(tmp_path / "run")
-    main(["--data-dir", idx_dir, "--save_dir", save, "--training_epochs", "1", *FAST])
+def test_resume_refuses_another_network(idx_dir, tmp_path, capsys):
+    save = tmp_path / "run"
+    main(["--data-dir", idx_dir, "--save_dir", str(save), "--training_epochs", "1", *FAST])
+    config = json.loads((save / "config.json").read_text())
+    config["model"]["net_size_g"] = 64  # as if made by a program with other network settings
+    (save / "config.json").write_text(json.dumps(config))
     with pytest.raises(SystemExit) as exit_info:
-        main(["--data-dir", idx_dir, "--save_dir", save, "--training_epochs", "2", *FAST, "--learning_rate", "0.1"])
+        main(["--data-dir", idx_dir, "--save_dir", str(save), "--training_epochs", "2", *FAST])
     assert exit_info.value.code == 2
-    assert "learning_rate: 0.005 → 0.1" in capsys.readouterr().err
+    assert "another network (net_size_g: 64 → 128)" in capsys.readouterr().err
+
+
+def test_resume_may_lower_the_learning_rates_and_records_when(idx_dir, tmp_path, capsys):
+    save = tmp_path / "run"
+    main(["--data-dir", idx_dir, "--save_dir", str(save), "--training_epochs", "1", *FAST])
+    main(["--data-dir", idx_dir, "--save_dir", str(save), "--training_epochs", "2", *FAST, "--learning_rate", "0.0005"])
+    assert "from epoch 1 on: learning_rate 0.005 → 0.0005" in capsys.readouterr().out
+    config = json.loads((save / "config.json").read_text())
+    assert config["model"]["learning_rate"] == 0.0005
+    assert config["history"] == [{"from_epoch": 1, "changed": {"learning_rate": [0.005, 0.0005]}}]
+    # A restored optimizer runs at the model's rate, not the one its checkpoint stored.
+    model = CPPNVAE(**dict(config["model"], learning_rate=0.0001))
+    model.compile()
+    assert model.load_model(str(save)) == 2
+    assert model.optimizer_state_restored
+    assert float(model.g_optimizer.learning_rate) == pytest.approx(0.0001)
+    assert float(model.d_optimizer.learning_rate) == pytest.approx(0.001)
 
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(idx_dir, tmp_path, monkeypatch, capsys):
