@@ -171,11 +171,14 @@ class CPPN(keras.Model):
         """Draw every weight afresh: a new generator (Keras initialisers repeat their values if called again)."""
         self.generator = Generator(**self.generator.get_config())
 
-    def generate(self, z=None, x_dim=26, y_dim=26, scale=8.0):
-        """[batch, y_dim, x_dim, c_dim] images; z defaults to `batch_size` uniform(-1, 1) draws."""
+    def generate(self, z=None, x_dim=26, y_dim=26, scale=8.0, memory_mb=None):
+        """[batch, y_dim, x_dim, c_dim] images; z defaults to `batch_size` uniform(-1, 1) draws.
+
+        `memory_mb` bounds the activations held at once (render.RENDER_MEMORY_MB by default).
+        """
         if z is None:
             z = np.random.uniform(-1.0, 1.0, size=(self.batch_size, self.z_dim))
-        return render(self.generator, z, x_dim, y_dim, scale)
+        return render(self.generator, z, x_dim, y_dim, scale, memory_mb)
 
 
 # --------------------------------------------------------------------------- losses
@@ -237,6 +240,9 @@ class CPPNVAE(keras.Model):
       g_loss < th_high (0.6, 0.75), so it never runs away from G.
     - `n_d_steps`: at most this many D steps when the gate is open (1),
       stopping once d_loss < th_low.
+    - `prior_samples`: not upstream (0.0). Add this share of the batch,
+      drawn from the prior, to the fakes of D and G, so G also learns to make
+      prior samples look like digits (as VAE-GAN does), not only reconstructions.
     """
 
     def __init__(
@@ -263,6 +269,7 @@ class CPPNVAE(keras.Model):
         th_low=0.6,
         th_high=0.75,
         n_d_steps=1,
+        prior_samples=0.0,
         seed=None,
         **kwargs,
     ):
@@ -276,6 +283,7 @@ class CPPNVAE(keras.Model):
         self.keep_prob, self.df_dim, self.model_name = keep_prob, df_dim, model_name
         self.n_vae_steps, self.n_handicap, self.g_stop_loss = n_vae_steps, n_handicap, g_stop_loss
         self.th_low, self.th_high, self.n_d_steps = th_low, th_high, n_d_steps
+        self.prior_samples = prior_samples
         self.n_points = x_dim * y_dim
 
         self.encoder = build_encoder(x_dim, y_dim, c_dim, z_dim, net_size_q, keep_prob)
@@ -293,7 +301,7 @@ class CPPNVAE(keras.Model):
         names = (
             "batch_size z_dim x_dim y_dim c_dim scale learning_rate learning_rate_d "
             "learning_rate_vae beta1 net_size_g net_depth_g net_size_q keep_prob df_dim "
-            "model_name n_vae_steps n_handicap g_stop_loss th_low th_high n_d_steps"
+            "model_name n_vae_steps n_handicap g_stop_loss th_low th_high n_d_steps prior_samples"
         ).split()
         return {name: getattr(self, name) for name in names}
 
@@ -353,36 +361,58 @@ class CPPNVAE(keras.Model):
     def _vae_loss(self, x, x_hat, z_mean, z_log_sigma_sq):
         return vae_loss(x, x_hat, z_mean, z_log_sigma_sq, self.n_points)
 
+    def _fakes(self, x):
+        """Reconstruct x, and add `prior_samples` × batch images drawn from the prior to the fakes D judges.
+
+        → (z_mean, z_log_sigma_sq, x_hat, fakes). Upstream (prior_samples 0)
+        shows D reconstructions only, so nothing teaches G what its prior
+        samples should look like.
+        """
+        z_mean, z_log_sigma_sq, x_hat = self._reconstruct(x)
+        if not self.prior_samples:
+            return z_mean, z_log_sigma_sq, x_hat, x_hat
+        n = tf.cast(tf.math.ceil(self.prior_samples * tf.cast(tf.shape(x)[0], tf.float32)), tf.int32)
+        z = keras.random.normal(tf.stack([n, self.z_dim]), seed=self.seed_generator)
+        drawn = self._images(self.generator(z, self.train_coords, scale=self.scale))
+        return z_mean, z_log_sigma_sq, x_hat, tf.concat([x_hat, drawn], axis=0)
+
     def _d_loss(self, x):
-        """D's loss on real x and on freshly generated reconstructions of x."""
-        _, _, x_hat = self._reconstruct(x)
+        """D's loss on real x and on freshly generated fakes (reconstructions of x, and prior samples if asked)."""
+        fakes = self._fakes(x)[3]
         d_real = self.discriminator(x, training=True)
-        d_fake = self.discriminator(tf.stop_gradient(x_hat), training=True)
+        d_fake = self.discriminator(tf.stop_gradient(fakes), training=True)
         return discriminator_loss(d_real, d_fake)[0]
+
+    @staticmethod
+    def _replica_share(loss):
+        """The loss each replica differentiates: optimizers sum the replicas' gradients, so divide by their number."""
+        return loss / tf.distribute.get_replica_context().num_replicas_in_sync
 
     def _vae_step(self, x):
         with tf.GradientTape() as tape:
             z_mean, z_log_sigma_sq, x_hat = self._reconstruct(x)
             loss = self._vae_loss(x, x_hat, z_mean, z_log_sigma_sq)
+            share = self._replica_share(loss)
         variables = self.qg_variables
-        self.vae_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.vae_optimizer.apply_gradients(zip(tape.gradient(share, variables), variables))
         return loss
 
     def _g_step(self, x):
         """One step on balanced_loss = g_loss + vae_loss over Q and G; returns g_loss."""
         with tf.GradientTape() as tape:
-            z_mean, z_log_sigma_sq, x_hat = self._reconstruct(x)
-            g_loss = generator_loss(self.discriminator(x_hat, training=True))
-            balanced_loss = g_loss + self._vae_loss(x, x_hat, z_mean, z_log_sigma_sq)
+            z_mean, z_log_sigma_sq, x_hat, fakes = self._fakes(x)
+            g_loss = generator_loss(self.discriminator(fakes, training=True))
+            share = self._replica_share(g_loss + self._vae_loss(x, x_hat, z_mean, z_log_sigma_sq))
         variables = self.qg_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(balanced_loss, variables), variables))
+        self.g_optimizer.apply_gradients(zip(tape.gradient(share, variables), variables))
         return g_loss
 
     def _d_step(self, x):
         with tf.GradientTape() as tape:
             loss = self._d_loss(x)
+            share = self._replica_share(loss)
         variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        self.d_optimizer.apply_gradients(zip(tape.gradient(share, variables), variables))
         return loss
 
     def _rule_settings(self):
@@ -396,39 +426,82 @@ class CPPNVAE(keras.Model):
             tf.constant(self.n_d_steps),
         )
 
-    @tf.function(reduce_retracing=True)
-    def _train_rule(self, x, n_vae_steps, n_handicap, g_stop_loss, th_low, th_high, n_d_steps):
+    def _rule(self, step, n_vae_steps, n_handicap, g_stop_loss, th_low, th_high, n_d_steps):
         """Ha's per-batch rule; each loss is the one its step saw before updating.
 
-        A `tf.function`, so AutoGraph turns the early-stopping loops and the
-        gate into graph control flow (Keras does not convert `train_step`).
+        `step(fn)` runs one of `_vae_step`, `_g_step`, `_d_loss`, `_d_step` on
+        the batch and returns its loss: directly on one device, or on every
+        replica with the losses averaged, so the loops and the gate decide
+        the same way everywhere. Traced inside a `tf.function`, where
+        AutoGraph turns the early-stopping loops and the gate into graph control flow.
         """
         counter = tf.constant(0)
         vae = tf.constant(0.0)
         for _ in tf.range(n_vae_steps):
-            vae = self._vae_step(x)
+            vae = step(self._vae_step)
             counter += 1
         g = tf.constant(0.0)
         for _ in tf.range(n_handicap):
-            g = self._g_step(x)
+            g = step(self._g_step)
             counter += 1
             if g < g_stop_loss:
                 break
-        d = self._d_loss(x)
+        d = step(self._d_loss)
         if d > th_low and g < th_high:
             for _ in tf.range(n_d_steps):
-                d = self._d_step(x)
+                d = step(self._d_step)
                 counter += 1
                 if d < th_low:
                     break
         return d, g, vae, counter
 
+    @tf.function(reduce_retracing=True)
+    def _train_rule(self, x, *settings):
+        """The rule on one device (Keras does not AutoGraph-convert `train_step`, so this is the compiled unit)."""
+        return self._rule(lambda fn: fn(x), *settings)
+
     def train_step(self, data):
         x = data[0] if isinstance(data, (tuple, list)) else data
         losses = self._train_rule(x, *self._rule_settings())
+        self._track(losses)
+        return {tracker.name: tracker.result() for tracker in self.trackers}
+
+    def make_train_function(self, force=False):
+        """Under a multi-replica strategy, run the rule's decisions in Python, each step compiled.
+
+        Keras would call `train_step` inside `strategy.run`, where an
+        optimizer's all-reduce cannot sit inside the rule's loops and gate,
+        and a step traced inside graph control flow loses its gradients.
+        So each of the rule's steps is its own compiled `strategy.run` (its
+        gradients all-reduced) returning the replicas' mean loss, and the
+        loops and gate branch on those means: the same decision on every replica.
+        """
+        strategy = self.distribute_strategy
+        if strategy.num_replicas_in_sync == 1:
+            return super().make_train_function(force)
+        if self.train_function is not None and not force:
+            return self.train_function
+
+        def on_replicas(fn):
+            return tf.function(lambda x: strategy.reduce("MEAN", strategy.run(fn, args=(x,)), axis=None))
+
+        compiled = {fn: on_replicas(fn) for fn in (self._vae_step, self._g_step, self._d_loss, self._d_step)}
+        track = tf.function(lambda losses: strategy.run(self._track, args=(losses,)))
+
+        def train_function(iterator):
+            data = next(iterator)
+            x = data[0] if isinstance(data, (tuple, list)) else data
+            losses = self._rule(lambda fn: compiled[fn](x), *self._rule_settings())
+            track(tuple(tf.cast(value, tf.float32) for value in losses))
+            return {tracker.name: tracker.result() for tracker in self.trackers}
+
+        self.train_function = train_function
+        return self.train_function
+
+    def _track(self, losses):
+        """Add one batch's (d, g, vae, counter) to the epoch means."""
         for tracker, value in zip(self.trackers, losses):
             tracker.update_state(tf.cast(value, tf.float32))
-        return {tracker.name: tracker.result() for tracker in self.trackers}
 
     def partial_train(self, batch):
         """Train on one batch with Ha's rule → (d_loss, g_loss, vae_loss, counter).
@@ -460,15 +533,16 @@ class CPPNVAE(keras.Model):
         z_mean, _ = self.encoder(self._as_images(X), training=False)
         return z_mean.numpy()
 
-    def generate(self, z=None, x_dim=26, y_dim=26, scale=5.0):
+    def generate(self, z=None, x_dim=26, y_dim=26, scale=5.0, memory_mb=None):
         """Draw images of any size → [batch, y_dim, x_dim, c_dim] floats in [0, 1].
 
         `z` defaults to `batch_size` draws from N(0, 1). Large images are drawn
-        in bands of rows, so memory stays bounded whatever the resolution.
+        in bands of rows holding at most `memory_mb` of activations
+        (render.RENDER_MEMORY_MB by default), whatever the resolution.
         """
         if z is None:
             z = np.random.normal(size=(self.batch_size, self.z_dim))
-        return render(self.generator, z, x_dim, y_dim, scale)
+        return render(self.generator, z, x_dim, y_dim, scale, memory_mb)
 
     def _checkpoint(self, optimizers=True):
         objects = dict(

@@ -14,9 +14,12 @@ import numpy as np
 
 from ops import coordinates
 
-# Pixel-images per generator call: bounds the memory of a large render
-# (each hidden layer holds RENDER_CHUNK × net_size floats, 64 MB at 128 units).
-RENDER_CHUNK = 1 << 17
+# Memory a render may use for the generator's activations, by default (MB).
+# It sets how many pixels go through the network per call: at the MNIST
+# generator's 128 units, 256 MB is 131,072 pixels, a good size on CPU and GPU.
+RENDER_MEMORY_MB = 256
+# Activation arrays of one call alive at once (a layer's input, its matmul, its activation, a spare).
+LIVE_ACTIVATIONS = 4
 
 
 def check_z(z, z_dim):
@@ -39,22 +42,54 @@ def check_size(**sizes):
     return checked
 
 
-def render(generator, z, x_dim, y_dim, scale):
-    """Draw `generator`'s images for each z → [batch, y_dim, x_dim, c_dim] float32.
+def chunk_pixels(net_size, memory_mb=None):
+    """Pixels per generator call so that its activations fit in `memory_mb` (default RENDER_MEMORY_MB)."""
+    memory_mb = RENDER_MEMORY_MB if memory_mb is None else memory_mb
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, (int, float, np.integer, np.floating)) or memory_mb <= 0:
+        raise ValueError(f"memory_mb must be a positive number of megabytes, got {memory_mb!r}")
+    return max(1, int(memory_mb * 2**20) // (LIVE_ACTIVATIONS * 4 * net_size))
 
-    The image is drawn in bands of rows through one compiled function, so
-    memory stays bounded at any size and no resolution retraces.
+
+def render_bands(generator, z, x_dim, y_dim, scale, memory_mb=None):
+    """Draw `generator`'s images band by band → yields (rows, [batch, len(rows), x_dim, c_dim] floats).
+
+    Every band goes through one compiled function (no retracing for a new
+    size or batch), and at most `memory_mb` of activations exist at once, so
+    any resolution renders in bounded memory.
     """
     z = check_z(z, generator.z_dim)
     x_dim, y_dim = check_size(x_dim=x_dim, y_dim=y_dim)
     batch = z.shape[0]
-    images = np.empty((batch, y_dim, x_dim, generator.c_dim), dtype=np.float32)
-    rows = max(1, RENDER_CHUNK // (batch * x_dim))
+    rows = max(1, chunk_pixels(generator.net_size, memory_mb) // (batch * x_dim))
     for top in range(0, y_dim, rows):
         band = slice(top, min(top + rows, y_dim))
         pixels = generator.draw(z, coordinates(x_dim, y_dim, scale, rows=band), np.float32(scale))
-        images[:, band] = pixels.numpy().reshape(batch, -1, x_dim, generator.c_dim)
+        yield band, pixels.numpy().reshape(batch, -1, x_dim, generator.c_dim)
+
+
+def render(generator, z, x_dim, y_dim, scale, memory_mb=None):
+    """`generator`'s images for each z → [batch, y_dim, x_dim, c_dim] float32 in [0, 1]."""
+    z = check_z(z, generator.z_dim)
+    x_dim, y_dim = check_size(x_dim=x_dim, y_dim=y_dim)
+    images = np.empty((z.shape[0], y_dim, x_dim, generator.c_dim), dtype=np.float32)
+    for band, pixels in render_bands(generator, z, x_dim, y_dim, scale, memory_mb):
+        images[:, band] = pixels
     return images
+
+
+def render_pixels(generator, z, x_dim, y_dim, scale, memory_mb=None):
+    """Like `render`, but file pixels: [batch, y_dim, x_dim(, 3)] uint8, inverted as saved.
+
+    Each band is converted as it arrives, so a 16384×16384 still needs its
+    uint8 pixels (256 MB grey) and one band of floats, not 1 GB of floats.
+    """
+    z = check_z(z, generator.z_dim)
+    x_dim, y_dim = check_size(x_dim=x_dim, y_dim=y_dim)
+    shape = (z.shape[0], y_dim, x_dim) + ((3,) if generator.c_dim == 3 else ())
+    pixels = np.empty(shape, dtype=np.uint8)
+    for band, floats in render_bands(generator, z, x_dim, y_dim, scale, memory_mb):
+        pixels[:, band] = _file_pixels(floats).reshape(pixels[:, band].shape)
+    return pixels
 
 
 def tile(images, columns):
@@ -98,8 +133,13 @@ def to_uint8(image):
     if image.ndim != 3 or image.shape[-1] not in (1, 3):
         raise ValueError(f"expected an image of shape [height, width, 1 or 3], got {image.shape}")
     if image.dtype != np.uint8:
-        image = ((1.0 - np.clip(image.astype(np.float32), 0.0, 1.0)) * 255.0).astype(np.uint8)
+        image = _file_pixels(image)
     return image[..., 0] if image.shape[-1] == 1 else image
+
+
+def _file_pixels(floats):
+    """Floats in [0, 1] (1 = ink) → uint8 `(1 - x) · 255`, truncated, as upstream saved them."""
+    return ((1.0 - np.clip(floats.astype(np.float32, copy=False), 0.0, 1.0)) * 255.0).astype(np.uint8)
 
 
 def check_writable(path):

@@ -25,7 +25,7 @@ import numpy as np
 # on the import path only while the file runs.
 from mnist_data import DataError, load_dataset
 from model import ARCHITECTURES, CPPN, CheckpointError, load_trained
-from render import check_writable, check_z, show_image, tile, to_uint8, write_gif, write_mp4, write_png
+from render import RENDER_MEMORY_MB, check_writable, check_z, render_pixels, show_image, tile, to_uint8, write_gif, write_mp4, write_png
 
 ART_DEFAULTS = dict(z_dim=8, c_dim=1, scale=10.0, net_size=32, architecture="tanh")
 MORPH_FRAMES = 24
@@ -42,8 +42,9 @@ class Sampler:
     """
 
     def __init__(self, z_dim=None, c_dim=None, scale=None, net_size=None, architecture=None,
-                 model_dir="save", seed=None, data_dir=None, split=None):
+                 model_dir="save", seed=None, data_dir=None, split=None, memory_mb=None):
         self.rng = np.random.default_rng(seed)
+        self.memory_mb = memory_mb  # activation memory of a render, MB (None: render.RENDER_MEMORY_MB)
         self.seed = seed
         self.z = None
         self._data = None
@@ -85,7 +86,16 @@ class Sampler:
         """
         x_dim, y_dim, scale = self._defaults(x_dim, y_dim, scale)
         self.z = self.generate_z() if z is None else _check_single_z(z, self.z_dim)
-        return self.model.generate(self.z, x_dim, y_dim, scale)[0]
+        return self.model.generate(self.z, x_dim, y_dim, scale, self.memory_mb)[0]
+
+    def generate_pixels(self, z=None, x_dim=None, y_dim=None, scale=None):
+        """`generate` as file pixels (uint8, inverted as saved), never holding the image as floats.
+
+        For very large stills: `save_png(sampler.generate_pixels(x_dim=16384, y_dim=16384), ...)`.
+        """
+        x_dim, y_dim, scale = self._defaults(x_dim, y_dim, scale)
+        self.z = self.generate_z() if z is None else _check_single_z(z, self.z_dim)
+        return render_pixels(self.model.generator, self.z, x_dim, y_dim, scale, self.memory_mb)[0]
 
     def encode(self, image):
         """One digit ([26, 26], [26, 26, 1] or 676 values) → its z, [1, z_dim]."""
@@ -102,14 +112,18 @@ class Sampler:
 
     def morph(self, z1, z2, n_total_frame=10, x_dim=512, y_dim=512, scale=8.0, sinusoid=False):
         """Frames from z1 to z2 inclusive, evenly spaced or eased with sin(t·π/2); one batched render."""
+        zs = self.morph_z(z1, z2, n_total_frame, sinusoid)
+        return list(self.model.generate(zs, x_dim, y_dim, scale, self.memory_mb))
+
+    def morph_z(self, z1, z2, n_total_frame=10, sinusoid=False):
+        """The latents of `morph`'s frames, [n_total_frame, z_dim]."""
         z1, z2 = _check_single_z(z1, self.z_dim), _check_single_z(z2, self.z_dim)
         if n_total_frame < 2:
             raise ValueError(f"n_total_frame must be at least 2 (z1 and z2), got {n_total_frame}")
         factors = np.arange(n_total_frame) / (n_total_frame - 1)
         if sinusoid:
             factors = np.sin(factors * np.pi / 2)
-        zs = z1 + (z2 - z1) * factors[:, None].astype(np.float32)
-        return list(self.model.generate(zs, x_dim, y_dim, scale))
+        return z1 + (z2 - z1) * factors[:, None].astype(np.float32)
 
     # ------------------------------------------------------------------ showing and saving
 
@@ -285,6 +299,9 @@ def build_parser():
         c.add_argument("--seed", type=int, default=None, help="reproduce an earlier output (default: a fresh seed, printed)")
         c.add_argument("--size", type=image_size, default=(size, size), help=f"WIDTHxHEIGHT or one number (default: {size})")
         c.add_argument("--out", default=out, help=f"output file (default: {out})")
+        c.add_argument("--memory", type=positive(float), default=None, metavar="MB",
+                       help="memory for the network's activations while rendering; any size renders within it "
+                            f"(default: {RENDER_MEMORY_MB})")
         if name != "art":
             c.add_argument("--model-dir", default="save", help="the trained model (default: save)")
             c.add_argument("--scale", type=float, default=8.0, help="zoom: coordinates span ±scale (default: 8.0)")
@@ -336,13 +353,17 @@ def _digit_z(sampler, label):
 
 
 def _morph_frames(sampler, size, scale, frames):
-    """The digit loop 0→1→…→9→0, yielded as uint8 frames, with a progress bar."""
+    """The digit loop 0→1→…→9→0, yielded as uint8 frames, with a progress bar.
+
+    Each transition's frames are rendered together, straight to file pixels.
+    """
     zs = [_digit_z(sampler, label)[1] for label in range(10)]
     progress = keras.utils.Progbar(10 * frames, unit_name="frame")
     for i in range(10):
         # frames + 1 eased frames, the last dropped: it is the next transition's first.
-        for frame in sampler.morph(zs[i], zs[(i + 1) % 10], frames + 1, size[0], size[1], scale, sinusoid=True)[:-1]:
-            yield to_uint8(frame)
+        z = sampler.morph_z(zs[i], zs[(i + 1) % 10], frames + 1, sinusoid=True)[:-1]
+        for frame in render_pixels(sampler.model.generator, z, size[0], size[1], scale, sampler.memory_mb):
+            yield frame
             progress.add(1)
 
 
@@ -353,37 +374,40 @@ def run(args):
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
     if args.command == "art":
         sampler = Sampler(z_dim=args.z_dim, c_dim=args.c_dim, scale=args.scale, net_size=args.net_size,
-                          architecture=args.architecture, seed=seed)
+                          architecture=args.architecture, seed=seed, memory_mb=args.memory)
     else:
         sampler = Sampler(model_dir=args.model_dir, seed=seed, data_dir=getattr(args, "data_dir", None),
-                          split=getattr(args, "split", None))
+                          split=getattr(args, "split", None), memory_mb=args.memory)
     width, height = args.size
 
     def save(image, path, note=""):
         sampler.save_png(image, path)
         print(f"wrote {path} ({image.shape[1]}×{image.shape[0]}, seed {seed}{note})", flush=True)
 
+    def draw(z, path, note=""):
+        check_writable(path)  # before the render, which may take minutes
+        save(sampler.generate_pixels(z, width, height, args.scale), path, note)
+
     if getattr(args, "grid", None):
         z = np.concatenate([sampler.generate_z() for _ in range(args.n)])
-        images = sampler.model.generate(z, width, height, args.scale)
+        images = sampler.model.generate(z, width, height, args.scale, args.memory)
         save(tile(images, args.grid), args.out.format(i="grid"), f", {args.n} samples")
     elif args.command in ("sample", "art"):
         n = 1 if getattr(args, "z", None) is not None else args.n
         for i in range(n):
             z = args.z if getattr(args, "z", None) is not None else sampler.generate_z()
-            save(sampler.generate(z, width, height, args.scale), _numbered(args.out, i, n), f", sample {i}")
+            draw(z, _numbered(args.out, i, n), f", sample {i}")
     elif args.command == "reconstruct":
         label = args.digit if args.digit is not None else int(sampler.rng.integers(10))
         image, z = _digit_z(sampler, label)
         stem, ext = os.path.splitext(args.out)
         save(image, f"{stem}-digit{ext}", f", a {label}")
-        save(sampler.generate(z, width, height, args.scale), args.out, f", reconstruction of a {label}")
+        draw(z, args.out, f", reconstruction of a {label}")
     elif args.command == "arithmetic":
         _, z_a = _digit_z(sampler, args.a)
         _, z_b = _digit_z(sampler, args.b)
         _, z_c = _digit_z(sampler, args.c)
-        note = f", z_{args.a} + (z_{args.b} - z_{args.c})"
-        save(sampler.generate(z_a + (z_b - z_c), width, height, args.scale), args.out, note)
+        draw(z_a + (z_b - z_c), args.out, f", z_{args.a} + (z_{args.b} - z_{args.c})")
     elif args.command == "morph":
         check_writable(args.out)
         frames = _morph_frames(sampler, args.size, args.scale, args.frames)
@@ -399,7 +423,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         run(args)
-    except (CheckpointError, DataError, ValueError, RuntimeError, OSError) as error:
+    except (CheckpointError, DataError, ValueError, RuntimeError, OSError, MemoryError) as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     return 0
 

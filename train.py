@@ -80,6 +80,9 @@ def build_parser():
     rule.add_argument("--th_high", "--th-high", type=loss_threshold, default=0.75,
                       help="train D only while g_loss is below this (0.75)")
     rule.add_argument("--n_d_steps", "--n-d-steps", type=count, default=1, help="max D steps per batch (1)")
+    rule.add_argument("--prior_samples", "--prior-samples", type=loss_threshold, default=0.0,
+                      help="not upstream: add this share of the batch, drawn from the prior, to the images D and "
+                           "G judge, so prior samples learn to look like digits too (0.0)")
     run = p.add_argument_group("run")
     run.add_argument("--save_dir", "--save-dir", dest="save_dir", default="save",
                      help="checkpoints and config.json go here; an existing run there is resumed (default: save)")
@@ -99,7 +102,7 @@ def build_parser():
 
 MODEL_FLAGS = (
     "batch_size learning_rate learning_rate_vae learning_rate_d keep_prob beta1 "
-    "n_vae_steps n_handicap g_stop_loss th_low th_high n_d_steps"
+    "n_vae_steps n_handicap g_stop_loss th_low th_high n_d_steps prior_samples"
 ).split()
 
 
@@ -122,9 +125,16 @@ def compare_settings(config_path, model_config):
     The architecture must stay; learning rates, batch size and the rule may
     change between sessions (e.g. lower learning rates for a later phase).
     """
+    import inspect
+
+    from model import CPPNVAE
+
     with open(config_path) as f:
         stored = json.load(f).get("model", {})
-    changed = {k: (stored[k], v) for k, v in model_config.items() if k in stored and stored[k] != v}
+    # A setting newer than the run's config held its default there.
+    defaults = {name: p.default for name, p in inspect.signature(CPPNVAE).parameters.items()}
+    stored = {k: stored.get(k, defaults.get(k)) for k in model_config}
+    changed = {k: (stored[k], v) for k, v in model_config.items() if stored[k] is not None and stored[k] != v}
     fixed = {k: diff for k, diff in changed.items() if k in ARCHITECTURE}
     if fixed:
         diffs = ", ".join(f"{k}: {old} → {new}" for k, (old, new) in sorted(fixed.items()))
@@ -133,6 +143,16 @@ def compare_settings(config_path, model_config):
             f"or choose a new --save_dir"
         ), {}
     return None, changed
+
+
+def distribution_strategy():
+    """All local GPUs through MirroredStrategy when there are several, else TensorFlow's default (one device)."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy([gpu.name for gpu in gpus])
+    return tf.distribute.get_strategy()
 
 
 def export(run_dir, out_dir):
@@ -182,8 +202,13 @@ def main(argv=None):
     print(f"training on {data.num_examples} images ({args.data_dir or args.dataset}, split {args.split})")
 
     keras.utils.set_random_seed(seed)
-    model = CPPNVAE(**{flag: getattr(args, flag) for flag in MODEL_FLAGS}, seed=seed)
-    model.compile()
+    strategy = distribution_strategy()
+    if strategy.num_replicas_in_sync > 1:
+        print(f"training on {strategy.num_replicas_in_sync} devices ({type(strategy).__name__}), "
+              f"{args.batch_size // strategy.num_replicas_in_sync} images each per batch")
+    with strategy.scope():
+        model = CPPNVAE(**{flag: getattr(args, flag) for flag in MODEL_FLAGS}, seed=seed)
+        model.compile()
     os.makedirs(args.save_dir, exist_ok=True)
     config_path = os.path.join(args.save_dir, "config.json")
     start, history, changed = 0, [], {}
@@ -198,7 +223,7 @@ def main(argv=None):
             start = model.load_model(args.save_dir)
         except CheckpointError as error:
             parser.exit(2, f"{parser.prog}: error: {error}\n")
-        steps = "/".join(str(int(o.iterations)) for o in (model.vae_optimizer, model.g_optimizer, model.d_optimizer))
+        steps = "/".join(str(int(o.iterations.numpy())) for o in (model.vae_optimizer, model.g_optimizer, model.d_optimizer))
         print(f"resuming from epoch {start} checkpoint in {args.save_dir} (vae/g/d optimizer steps {steps})")
         if not model.optimizer_state_restored:
             print("note: that checkpoint holds weights only (like the shipped model): the optimizers start afresh")

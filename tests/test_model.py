@@ -183,12 +183,12 @@ def test_generate_at_300_is_a_valid_image():
     assert image.min() >= 0.0 and image.max() <= 1.0 and image.std() > 0
 
 
-def test_generate_in_bands_equals_one_piece(monkeypatch):
+def test_generate_in_bands_equals_one_piece():
     model = CPPNVAE()
     z = np.random.default_rng(3).normal(size=(2, 32))
     whole = model.generate(z, x_dim=40, y_dim=33)
-    monkeypatch.setattr(render_module, "RENDER_CHUNK", 2 * 40 * 5)  # bands of 5 rows
-    np.testing.assert_allclose(model.generate(z, x_dim=40, y_dim=33), whole, atol=1e-6)
+    five_rows = 2 * 40 * 5 * render_module.LIVE_ACTIVATIONS * 4 * 128 / 2**20
+    np.testing.assert_allclose(model.generate(z, x_dim=40, y_dim=33, memory_mb=five_rows), whole, atol=1e-6)
 
 
 def test_generate_defaults_and_bad_input():
@@ -269,3 +269,18 @@ def test_missing_or_mismatched_checkpoint_is_a_clear_error(tmp_path):
     CPPNVAE().save_model(str(tmp_path), 1)
     with pytest.raises(CheckpointError, match="does not fit this model"):
         CPPNVAE(net_size_g=64).load_model(str(tmp_path))
+
+
+def test_prior_samples_join_the_fakes_that_d_and_g_judge():
+    x = np.random.default_rng(5).random((10, 26, 26, 1)).astype(np.float32)
+    upstream = CPPNVAE(batch_size=10, seed=1)
+    assert upstream._fakes(x)[3].shape == (10, 26, 26, 1)  # reconstructions only
+    model = CPPNVAE(batch_size=10, seed=1, prior_samples=0.5, n_vae_steps=0, n_handicap=1, th_low=0.0, th_high=10.0)
+    assert model._fakes(x)[3].shape == (15, 26, 26, 1)
+    model.compile()
+    # No VAE steps and the gate forced open: one G step and one D step move every weight of G and D.
+    before = [w.numpy().copy() for w in model.generator.weights + model.discriminator.trainable_weights]
+    d, g, _, counter = model.partial_train(x)
+    after = model.generator.weights + model.discriminator.trainable_weights
+    assert counter == 2 and np.isfinite([d, g]).all()
+    assert all(not np.allclose(b, a.numpy()) for b, a in zip(before, after))
