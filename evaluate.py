@@ -165,7 +165,7 @@ def main(argv=None):
     from model import CheckpointError, load_trained
 
     try:
-        heldout = read_data_sets(args.data_dir, args.heldout_split)
+        heldout = read_data_sets(args.data_dir, args.heldout_split, seed=0)  # the same digits every time
         if args.train_classifier:
             classifier = train_classifier(read_data_sets(args.data_dir, args.train_split, seed=args.seed), seed=args.seed)
             os.makedirs(os.path.dirname(os.path.abspath(args.classifier)), exist_ok=True)

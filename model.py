@@ -184,10 +184,6 @@ class CPPN(keras.Model):
 # --------------------------------------------------------------------------- losses
 
 
-# Which model setting each optimizer's learning rate comes from (upstream's flag names).
-LEARNING_RATE_OF = {"d_optimizer": "learning_rate_d", "g_optimizer": "learning_rate", "vae_optimizer": "learning_rate_vae"}
-
-
 def reconstruction_loss(x, x_hat):
     """Bernoulli negative log-likelihood summed over each image's values → [batch]."""
     x = tf.reshape(x, [tf.shape(x)[0], -1])
@@ -224,6 +220,10 @@ def generator_loss(d_fake):
 
 
 # --------------------------------------------------------------------------- the model
+
+
+# Which model setting each optimizer's learning rate comes from (upstream's flag names).
+LEARNING_RATE_OF = {"d_optimizer": "learning_rate_d", "g_optimizer": "learning_rate", "vae_optimizer": "learning_rate_vae"}
 
 
 @keras.saving.register_keras_serializable(package="cppn")

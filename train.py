@@ -262,7 +262,7 @@ def main(argv=None):
             heldout = None
             if args.data_dir:
                 try:
-                    heldout = load_dataset(args.dataset, args.data_dir, args.heldout_split)
+                    heldout = load_dataset(args.dataset, args.data_dir, args.heldout_split, seed=0)
                 except DataError as error:
                     print(f"no reconstruction figure: no held-out digits ({error}); set --heldout_split")
             callbacks.append(QualityMetrics(log_dir, keras.saving.load_model(args.classifier), heldout))

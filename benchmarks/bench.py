@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import render  # noqa: E402
-from model import load_trained  # noqa: E402
+from model import Generator, load_trained  # noqa: E402
 from ops import coordinates  # noqa: E402
 
 
@@ -108,31 +108,70 @@ def naive_render(generator, z, x_dim, y_dim, scale):
     return lambda: draw(tf.constant(z)).numpy()
 
 
+def without_activations(generator):
+    """The same generator with every activation the identity: its render time is the matrix products' alone."""
+    linear = Generator(**generator.get_config())
+    linear.set_weights(generator.get_weights())
+    linear.first_activation = linear.output_function = tf.identity
+    for layer in linear.hidden.layers:
+        layer.activation = keras.activations.linear
+    return linear
+
+
 def render_figures(generator, size, repeats, peak):
     z = np.random.default_rng(0).normal(size=(1, generator.z_dim)).astype(np.float32)
     chunked = median_time(lambda: render.render(generator, z, size, size, 8.0), repeats)
     naive = median_time(naive_render(generator, z, size, size, 8.0), repeats)
-    gflops = 2 * generator_macs_per_pixel(generator) * size * size / chunked / 1e9
+    linear = without_activations(generator)
+    products = median_time(lambda: render.render(linear, z, size, size, 8.0), repeats)
+    flops = 2 * generator_macs_per_pixel(generator) * size * size
+    gflops = flops / chunked / 1e9
     print(f"2. {size}×{size} render (bands of {render.chunk_pixels(generator.net_size)} pixels): "
           f"{chunked:.3f} s, {gflops:.1f} GFLOP/s = {gflops / peak:.0%} of the GEMM peak "
           f"({generator_macs_per_pixel(generator)} multiply-adds per pixel)")
+    print(f"   the same render with identity activations (matrix products and bias adds only): {products:.3f} s, "
+          f"{flops / products / 1e9:.1f} GFLOP/s = {flops / products / 1e9 / peak:.0%} of the peak; "
+          f"the activations take {1 - products / chunked:.0%} of the render")
     print(f"3. naive upstream render (z tiled to every pixel, whole image in one call): {naive:.3f} s; "
           f"chunked is {naive / chunked:.2f}× faster")
+
+
+# Runs a script and reports its peak RSS from /proc (Linux). A child's own
+# ru_maxrss would also count the parent pages it shared before exec.
+PEAK_RSS_LAUNCHER = """
+import runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+    code = 0
+except SystemExit as exit:
+    code = exit.code
+with open("/proc/self/status") as status:
+    peak = next(line.split()[1] for line in status if line.startswith("VmHWM"))
+print("peak RSS kB", peak, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def run_with_peak_rss(script, *args):
+    """Run `python script args…` in its own process → (peak RSS in MB, seconds); raises if it fails."""
+    command = [sys.executable, "-c", PEAK_RSS_LAUNCHER, script, *map(str, args)]
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{script} {' '.join(map(str, args))} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    peak_kb = int(result.stderr.rsplit("peak RSS kB", 1)[1].split()[0])
+    return peak_kb / 1024, seconds
 
 
 def peak_rss(size, folder):
     """Peak RSS (MB) and wall time of `sampler.py sample` writing one size×size PNG, in its own process."""
     out = os.path.join(folder, f"still-{size}.png")
-    command = [sys.executable, os.path.join(ROOT, "sampler.py"), "sample", "--n", "1", "--size", str(size),
-               "--seed", "1", "--out", out]
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(command)} failed:\n{process.stderr.read().decode()[-2000:]}")
+    figures = run_with_peak_rss(os.path.join(ROOT, "sampler.py"), "sample", "--n", 1, "--size", size, "--seed", 1,
+                                "--out", out)
     os.remove(out)
-    return usage.ru_maxrss / 1024, seconds
+    return figures
 
 
 def training_figures(batches, peak):
