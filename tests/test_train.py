@@ -194,7 +194,9 @@ def test_sigkill_during_epoch_2_resumes_from_epoch_1(tmp_path):
     data = tmp_path / "digits"
     write_split(data, "train", *digit_like(400))
     save = tmp_path / "run"
-    args = ["--data-dir", str(data), "--save_dir", str(save), "--batch_size", "10", "--no-tensorboard"]
+    # A fixed seed: with a random one, batches of 10 random strokes at upstream's learning rates
+    # occasionally diverge to NaN (which train.py then reports), and this test is about resuming.
+    args = ["--data-dir", str(data), "--save_dir", str(save), "--batch_size", "10", "--no-tensorboard", "--seed", "1"]
     first = run_train(args + ["--training_epochs", "2"])
     wait_for(save / "model.ckpt-1.index", first)
     time.sleep(1.0)
