@@ -50,15 +50,12 @@ def chunk_pixels(net_size, memory_mb=None):
     return max(1, int(memory_mb * 2**20) // (LIVE_ACTIVATIONS * 4 * net_size))
 
 
-def render_bands(generator, z, x_dim, y_dim, scale, memory_mb=None):
-    """Draw `generator`'s images band by band → yields (rows, [batch, len(rows), x_dim, c_dim] floats).
+def _bands(generator, z, x_dim, y_dim, scale, memory_mb):
+    """Yield (rows, [batch, len(rows), x_dim, c_dim] floats) for checked z and sizes.
 
     Every band goes through one compiled function (no retracing for a new
-    size or batch), and at most `memory_mb` of activations exist at once, so
-    any resolution renders in bounded memory.
+    size or batch), and at most `memory_mb` of activations exist at once.
     """
-    z = check_z(z, generator.z_dim)
-    x_dim, y_dim = check_size(x_dim=x_dim, y_dim=y_dim)
     batch = z.shape[0]
     rows = max(1, chunk_pixels(generator.net_size, memory_mb) // (batch * x_dim))
     for top in range(0, y_dim, rows):
@@ -67,14 +64,23 @@ def render_bands(generator, z, x_dim, y_dim, scale, memory_mb=None):
         yield band, pixels.numpy().reshape(batch, -1, x_dim, generator.c_dim)
 
 
-def render(generator, z, x_dim, y_dim, scale, memory_mb=None):
-    """`generator`'s images for each z → [batch, y_dim, x_dim, c_dim] float32 in [0, 1]."""
+def _assemble(generator, z, x_dim, y_dim, scale, memory_mb, dtype, convert):
+    """[batch, y_dim, x_dim, c_dim] of `dtype`, filled band by band with `convert(floats)`."""
     z = check_z(z, generator.z_dim)
     x_dim, y_dim = check_size(x_dim=x_dim, y_dim=y_dim)
-    images = np.empty((z.shape[0], y_dim, x_dim, generator.c_dim), dtype=np.float32)
-    for band, pixels in render_bands(generator, z, x_dim, y_dim, scale, memory_mb):
-        images[:, band] = pixels
+    images = np.empty((z.shape[0], y_dim, x_dim, generator.c_dim), dtype=dtype)
+    for band, floats in _bands(generator, z, x_dim, y_dim, scale, memory_mb):
+        images[:, band] = convert(floats)
     return images
+
+
+def render(generator, z, x_dim, y_dim, scale, memory_mb=None):
+    """`generator`'s images for each z → [batch, y_dim, x_dim, c_dim] float32 in [0, 1].
+
+    Drawn in bands of rows holding at most `memory_mb` of activations, so any
+    resolution renders in bounded memory.
+    """
+    return _assemble(generator, z, x_dim, y_dim, scale, memory_mb, np.float32, lambda floats: floats)
 
 
 def render_pixels(generator, z, x_dim, y_dim, scale, memory_mb=None):
@@ -83,13 +89,8 @@ def render_pixels(generator, z, x_dim, y_dim, scale, memory_mb=None):
     Each band is converted as it arrives, so a 16384×16384 still needs its
     uint8 pixels (256 MB grey) and one band of floats, not 1 GB of floats.
     """
-    z = check_z(z, generator.z_dim)
-    x_dim, y_dim = check_size(x_dim=x_dim, y_dim=y_dim)
-    shape = (z.shape[0], y_dim, x_dim) + ((3,) if generator.c_dim == 3 else ())
-    pixels = np.empty(shape, dtype=np.uint8)
-    for band, floats in render_bands(generator, z, x_dim, y_dim, scale, memory_mb):
-        pixels[:, band] = _file_pixels(floats).reshape(pixels[:, band].shape)
-    return pixels
+    pixels = _assemble(generator, z, x_dim, y_dim, scale, memory_mb, np.uint8, _file_pixels)
+    return pixels.reshape(pixels.shape[:3]) if generator.c_dim == 1 else pixels  # a view, not a copy
 
 
 def tile(images, columns):
