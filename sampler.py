@@ -73,7 +73,9 @@ class Sampler:
             return self.rng.normal(size=(1, self.z_dim)).astype(np.float32)
         return self.rng.uniform(-1.0, 1.0, size=(1, self.z_dim)).astype(np.float32)
 
-    def _defaults(self, x_dim, y_dim, scale):
+    def _request(self, z, x_dim, y_dim, scale):
+        """Fill in the defaults of one `generate` call and remember its z in `sampler.z` → (x_dim, y_dim, scale)."""
+        self.z = self.generate_z() if z is None else _check_single_z(z, self.z_dim)
         default_x, default_y = (512, 512) if self.trained else (1080, 1060)
         return (default_x if x_dim is None else x_dim, default_y if y_dim is None else y_dim,
                 self.scale if scale is None else scale)
@@ -84,8 +86,7 @@ class Sampler:
         Defaults: 512×512 at scale 8.0 for a trained model, 1080×1060 at the
         sampler's scale (10.0) for art, as upstream's two samplers had them.
         """
-        x_dim, y_dim, scale = self._defaults(x_dim, y_dim, scale)
-        self.z = self.generate_z() if z is None else _check_single_z(z, self.z_dim)
+        x_dim, y_dim, scale = self._request(z, x_dim, y_dim, scale)
         return self.model.generate(self.z, x_dim, y_dim, scale, self.memory_mb)[0]
 
     def generate_pixels(self, z=None, x_dim=None, y_dim=None, scale=None):
@@ -93,8 +94,7 @@ class Sampler:
 
         For very large stills: `save_png(sampler.generate_pixels(x_dim=16384, y_dim=16384), ...)`.
         """
-        x_dim, y_dim, scale = self._defaults(x_dim, y_dim, scale)
-        self.z = self.generate_z() if z is None else _check_single_z(z, self.z_dim)
+        x_dim, y_dim, scale = self._request(z, x_dim, y_dim, scale)
         return render_pixels(self.model.generator, self.z, x_dim, y_dim, scale, self.memory_mb)[0]
 
     def encode(self, image):
