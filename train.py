@@ -119,8 +119,9 @@ def write_json_atomically(path, data):
 ARCHITECTURE = "z_dim x_dim y_dim c_dim scale net_size_g net_depth_g net_size_q df_dim model_name".split()
 
 
-def compare_settings(config_path, model_config):
-    """Check a resumed run's settings → (error message or None, {setting: (old, new)} of the changed others).
+def compare_settings(stored, model_config, config_path):
+    """Check a resumed run's settings (`stored`, from `config_path`) against this run's
+    → (error message or None, {setting: (old, new)} of the changed others).
 
     The architecture must stay; learning rates, batch size and the rule may
     change between sessions (e.g. lower learning rates for a later phase).
@@ -129,8 +130,6 @@ def compare_settings(config_path, model_config):
 
     from model import CPPNVAE
 
-    with open(config_path) as f:
-        stored = json.load(f).get("model", {})
     # A setting newer than the run's config held its default there.
     defaults = {name: p.default for name, p in inspect.signature(CPPNVAE).parameters.items()}
     stored = {k: stored.get(k, defaults.get(k)) for k in model_config}
@@ -214,11 +213,12 @@ def main(argv=None):
     start, history, changed = 0, [], {}
     if os.path.exists(os.path.join(args.save_dir, "checkpoint")):
         if os.path.exists(config_path):
-            mismatch, changed = compare_settings(config_path, model.get_config())
+            with open(config_path) as f:
+                stored = json.load(f)
+            mismatch, changed = compare_settings(stored.get("model", {}), model.get_config(), config_path)
             if mismatch:
                 parser.exit(2, f"{parser.prog}: error: {mismatch}\n")
-            with open(config_path) as f:
-                history = json.load(f).get("history", [])
+            history = stored.get("history", [])
         try:
             start = model.load_model(args.save_dir)
         except CheckpointError as error:
