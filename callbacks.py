@@ -10,7 +10,6 @@ import tensorflow as tf
 from evaluate import evaluate
 from render import tile
 
-LOSS_NAMES = ("d_loss", "g_loss", "vae_loss")
 
 
 class TrainingDiverged(Exception):
@@ -45,7 +44,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
 
 class StopOnDivergence(keras.callbacks.Callback):
-    """Raise `TrainingDiverged` as soon as a loss is NaN/Inf or above `limit`.
+    """Raise `TrainingDiverged` as soon as a loss is NaN/Inf or beyond ±`limit`.
 
     It checks the epoch's running averages after every batch: a NaN or Inf
     poisons the average at once. Raising (rather than setting `stop_training`)
@@ -62,9 +61,9 @@ class StopOnDivergence(keras.callbacks.Callback):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        for name in LOSS_NAMES:
-            value = float((logs or {}).get(name, 0.0))
-            if not math.isfinite(value) or value > self.limit:
+        for name, value in (logs or {}).items():
+            value = float(value)
+            if not math.isfinite(value) or abs(value) > self.limit:
                 raise TrainingDiverged(
                     f"{name} is {value:g} in epoch {self.epoch + 1}, batch {batch + 1}; training stopped "
                     f"and the last checkpoint was left as it was. Try lower learning rates."
@@ -80,35 +79,40 @@ class EpochSummary(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch % self.display_step == 0:
-            logs = logs or {}
-            values = " ".join(f"{name}= {float(logs.get(name, float('nan'))):.6f}" for name in LOSS_NAMES)
-            print(f"Epoch: {epoch + 1:04d} {values} n_op= {float(logs.get('n_op', 0)):.2f}", flush=True)
+            logs = dict(logs or {})
+            n_op = logs.pop("n_op", None)
+            values = " ".join(f"{name}= {float(value):.6f}" for name, value in logs.items())
+            print(f"Epoch: {epoch + 1:04d} {values}" + (f" n_op= {float(n_op):.2f}" if n_op is not None else ""), flush=True)
 
 
 class SampleImages(keras.callbacks.Callback):
-    """Log prior samples and reconstructions of fixed digits to TensorBoard each epoch.
+    """Log prior samples and reconstructions of fixed training images to TensorBoard each epoch.
 
-    The same latent vectors and digits every epoch, so the images show what
-    training changes. Drawn as saved PNGs are: dark ink on white.
+    The same latent vectors and images every epoch, so the images show what
+    training changes. Drawn as saved PNGs are: dark ink on white for digits
+    (`ink`), as they are for pictures. Models without an encoder log samples only.
     """
 
-    def __init__(self, log_dir, digits, n_samples=16, seed=0):
+    def __init__(self, log_dir, images, n_samples=16, seed=0, ink=True):
         super().__init__()
         self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "samples"))
-        self.digits = np.asarray(digits, dtype=np.float32)
+        self.images = np.asarray(images, dtype=np.float32)
         self.z = None
-        self.n_samples, self.seed = n_samples, seed
+        self.n_samples, self.seed, self.ink = n_samples, seed, ink
+
+    def _log(self, name, image, epoch):
+        tf.summary.image(name, (1.0 - image if self.ink else image)[None], step=epoch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
         model = self.model
         if self.z is None:
             self.z = np.random.default_rng(self.seed).normal(size=(self.n_samples, model.z_dim))
         samples = model.generate(self.z, model.x_dim, model.y_dim, scale=model.scale)
-        reconstructions = model(self.digits).numpy()
-        pairs = np.concatenate([self.digits, reconstructions])
         with self.writer.as_default():
-            tf.summary.image("prior_samples", 1.0 - tile(samples, 4)[None], step=epoch + 1)
-            tf.summary.image("digits_and_reconstructions", 1.0 - tile(pairs, len(self.digits))[None], step=epoch + 1)
+            self._log("prior_samples", tile(samples, 4), epoch)
+            if model.has_encoder:
+                pairs = np.concatenate([self.images, model(self.images).numpy()])
+                self._log("images_and_reconstructions", tile(pairs, len(self.images)), epoch)
         self.writer.flush()
 
 

@@ -64,8 +64,24 @@ def train_classifier(train, epochs=12, seed=0):
     return inference
 
 
+def classifier_view(images):
+    """Images at a model's training size → the classifier's 26×26: 28×28 (wgan-gp) lose their 1-pixel
+    border as the classifier's training crops did; other sizes are area-resized."""
+    images = np.asarray(images, dtype=np.float32)
+    size = images.shape[1]
+    if size == CROP_SIZE + 2:
+        return images[:, 1:-1, 1:-1]
+    if size != CROP_SIZE:
+        return tf.image.resize(images, (CROP_SIZE, CROP_SIZE), method="area").numpy()
+    return images
+
+
+def predict(classifier, images):
+    return classifier.predict(classifier_view(images), verbose=0, batch_size=500)
+
+
 def accuracy(classifier, images, labels):
-    return float(np.mean(np.argmax(classifier.predict(images, verbose=0, batch_size=500), axis=1) == labels))
+    return float(np.mean(np.argmax(predict(classifier, images), axis=1) == labels))
 
 
 # --------------------------------------------------------------------------- the figures
@@ -80,7 +96,7 @@ def prior_samples(model, n, seed):
 def prior_quality(model, classifier, n=1000, seed=0):
     """(classes with ≥ 4 % of samples, share classified with confidence ≥ 0.8, share per class)."""
     _, images = prior_samples(model, n, seed)
-    probabilities = classifier.predict(images, verbose=0, batch_size=500)
+    probabilities = predict(classifier, images)
     shares = np.bincount(np.argmax(probabilities, axis=1), minlength=10) / n
     return int(np.sum(shares >= COVERED)), float(np.mean(probabilities.max(axis=1) >= CONFIDENT)), shares
 
@@ -94,12 +110,12 @@ def reconstructions_kept(model, classifier, images, labels):
 def hires_agreement(model, classifier, n=100, size=1080, seed=1):
     """Share of samples whose size×size render, area-downsampled, gets the 26×26 render's class."""
     z, small = prior_samples(model, n, seed)
-    small_class = np.argmax(classifier.predict(small, verbose=0), axis=1)
+    small_class = np.argmax(predict(classifier, small), axis=1)
     agree = 0
     for i in range(n):
         big = model.generate(z[i : i + 1], size, size, scale=model.scale)
         down = tf.image.resize(big, (model.y_dim, model.x_dim), method="area").numpy()
-        agree += int(np.argmax(classifier.predict(down, verbose=0)[0]) == small_class[i])
+        agree += int(np.argmax(predict(classifier, down)[0]) == small_class[i])
     return agree / n
 
 
@@ -108,7 +124,7 @@ def evaluate(model, classifier, heldout=None, n_samples=1000, n_reconstructions=
     """All the figures for one model, as a dict (reconstructions only with held-out digits)."""
     covered, confident, shares = prior_quality(model, classifier, n_samples, seed)
     figures = dict(covered_classes=covered, confident=confident, class_shares=shares)
-    if heldout is not None and n_reconstructions:
+    if heldout is not None and n_reconstructions and model.has_encoder:
         rng = np.random.default_rng(seed)
         pick = rng.choice(heldout.num_examples, size=min(n_reconstructions, heldout.num_examples), replace=False)
         figures["reconstructions_kept"] = reconstructions_kept(
@@ -165,7 +181,6 @@ def main(argv=None):
     from model import CheckpointError, load_trained
 
     try:
-        heldout = read_data_sets(args.data_dir, args.heldout_split, seed=0)  # the same digits every time
         if args.train_classifier:
             classifier = train_classifier(read_data_sets(args.data_dir, args.train_split, seed=args.seed), seed=args.seed)
             os.makedirs(os.path.dirname(os.path.abspath(args.classifier)), exist_ok=True)
@@ -174,11 +189,15 @@ def main(argv=None):
         elif not os.path.exists(args.classifier):
             p.exit(1, f"{p.prog}: error: no classifier at {args.classifier}; make it with --train-classifier\n")
         classifier = keras.saving.load_model(args.classifier)
+        heldout = read_data_sets(args.data_dir, args.heldout_split, seed=0)  # the same digits every time
         classifier_accuracy = accuracy(classifier, heldout.center_crops(), heldout.labels)
         if args.train_classifier and not os.path.isdir(args.model_dir):
             print(f"classifier accuracy on {args.heldout_split}: {classifier_accuracy:.2%}")
             return 0
         model, _, _ = load_trained(args.model_dir)
+        if model.c_dim != 1:
+            raise DataError(f"{args.model_dir} holds a colour model; evaluate.py judges digit models")
+        heldout.set_crop_size(model.x_dim)
     except (DataError, CheckpointError) as error:
         p.exit(1, f"{p.prog}: error: {error}\n")
     figures = evaluate(model, classifier, heldout, args.samples, args.reconstructions, args.hires, args.hires_size, args.seed)

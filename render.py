@@ -83,13 +83,14 @@ def render(generator, z, x_dim, y_dim, scale, memory_mb=None):
     return _assemble(generator, z, x_dim, y_dim, scale, memory_mb, np.float32, lambda floats: floats)
 
 
-def render_pixels(generator, z, x_dim, y_dim, scale, memory_mb=None):
-    """Like `render`, but file pixels: [batch, y_dim, x_dim(, 3)] uint8, inverted as saved.
+def render_pixels(generator, z, x_dim, y_dim, scale, memory_mb=None, invert=True):
+    """Like `render`, but file pixels: [batch, y_dim, x_dim(, 3)] uint8, as saved (inverted if `invert`).
 
     Each band is converted as it arrives, so a 16384×16384 still needs its
     uint8 pixels (256 MB grey) and one band of floats, not 1 GB of floats.
     """
-    pixels = _assemble(generator, z, x_dim, y_dim, scale, memory_mb, np.uint8, _file_pixels)
+    pixels = _assemble(generator, z, x_dim, y_dim, scale, memory_mb, np.uint8,
+                       lambda floats: _file_pixels(floats, invert))
     return pixels.reshape(pixels.shape[:3]) if generator.c_dim == 1 else pixels  # a view, not a copy
 
 
@@ -103,14 +104,15 @@ def tile(images, columns):
     return grid.reshape(rows, columns, h, w, c).transpose(0, 2, 1, 3, 4).reshape(rows * h, columns * w, c)
 
 
-def show_image(image):
-    """Show an image with matplotlib: ink dark for monochrome, nearest pixels, no axes (inline in notebooks)."""
+def show_image(image, ink=True):
+    """Show an image with matplotlib: monochrome ink dark (`ink`) or light as grey, nearest pixels, no axes."""
     import matplotlib.pyplot as plt
 
     image = np.asarray(image)
     plt.figure()
     if image.ndim == 2 or image.shape[-1] == 1:
-        plt.imshow(image.reshape(image.shape[:2]), cmap="Greys", interpolation="nearest", vmin=0.0, vmax=1.0)
+        plt.imshow(image.reshape(image.shape[:2]), cmap="Greys" if ink else "gray", interpolation="nearest",
+                   vmin=0.0, vmax=1.0)
     else:
         plt.imshow(np.clip(image, 0.0, 1.0), interpolation="nearest")
     plt.axis("off")
@@ -120,11 +122,12 @@ def show_image(image):
 # --------------------------------------------------------------------------- files
 
 
-def to_uint8(image):
-    """An image → [h, w] or [h, w, 3] uint8 pixels, inverted as upstream saved them.
+def to_uint8(image, invert=True):
+    """An image → [h, w] or [h, w, 3] uint8 pixels, inverted as upstream saved digits.
 
-    Floats are images in [0, 1] and become `(1 - image) · 255`; uint8 arrays
-    are pixels already and pass through, so frames can be kept small.
+    Floats are images in [0, 1] and become `(1 - image) · 255` (MNIST ink:
+    dark on white), or `image · 255` with `invert=False` (colour pictures,
+    your own photos); uint8 arrays are pixels already and pass through.
     """
     image = np.asarray(image)
     if image.ndim == 4 and image.shape[0] == 1:
@@ -134,13 +137,14 @@ def to_uint8(image):
     if image.ndim != 3 or image.shape[-1] not in (1, 3):
         raise ValueError(f"expected an image of shape [height, width, 1 or 3], got {image.shape}")
     if image.dtype != np.uint8:
-        image = _file_pixels(image)
+        image = _file_pixels(image, invert)
     return image[..., 0] if image.shape[-1] == 1 else image
 
 
-def _file_pixels(floats):
-    """Floats in [0, 1] (1 = ink) → uint8 `(1 - x) · 255`, truncated, as upstream saved them."""
-    return ((1.0 - np.clip(floats.astype(np.float32, copy=False), 0.0, 1.0)) * 255.0).astype(np.uint8)
+def _file_pixels(floats, invert=True):
+    """Floats in [0, 1] → uint8, truncated: `(1 - x) · 255` for ink as upstream saved it, else `x · 255`."""
+    floats = np.clip(floats.astype(np.float32, copy=False), 0.0, 1.0)
+    return (((1.0 - floats) if invert else floats) * 255.0).astype(np.uint8)
 
 
 def check_writable(path):
@@ -171,18 +175,18 @@ def atomic_output(path):
             os.remove(tmp)
 
 
-def write_png(image, path, size=None):
-    """Save one image as PNG; `size=(width, height)` resizes it first."""
+def write_png(image, path, size=None, invert=True):
+    """Save one image as PNG (floats inverted if `invert`); `size=(width, height)` resizes it first."""
     from PIL import Image
 
-    picture = Image.fromarray(to_uint8(image))
+    picture = Image.fromarray(to_uint8(image, invert))
     if size is not None:
         picture = picture.resize(tuple(int(s) for s in size))
     with atomic_output(path) as tmp:
         picture.save(tmp, format="PNG")
 
 
-def write_gif(frames, path, durations, loop=0):
+def write_gif(frames, path, durations, loop=0, invert=True):
     """Save frames as an animated GIF; `durations` in seconds, one per frame or one for all.
 
     Pillow stores a frame identical to the one before it as a longer showing
@@ -190,13 +194,13 @@ def write_gif(frames, path, durations, loop=0):
     """
     import imageio.v3 as iio
 
-    frames = [to_uint8(frame) for frame in frames]
+    frames = [to_uint8(frame, invert) for frame in frames]
     durations = np.broadcast_to(np.asarray(durations, dtype=float), (len(frames),))
     with atomic_output(path) as tmp:
         iio.imwrite(tmp, frames, extension=".gif", duration=[1000.0 * d for d in durations], loop=loop)
 
 
-def write_mp4(frames, path, fps=24):
+def write_mp4(frames, path, fps=24, invert=True):
     """Save frames as an H.264 MP4 (through imageio-ffmpeg); each side must be even."""
     import imageio.v2 as imageio
 
@@ -204,7 +208,7 @@ def write_mp4(frames, path, fps=24):
         with imageio.get_writer(tmp, format="FFMPEG", fps=fps, codec="libx264", macro_block_size=2,
                                 pixelformat="yuv420p") as writer:
             for frame in frames:
-                pixels = to_uint8(frame)
+                pixels = to_uint8(frame, invert)
                 if pixels.shape[0] % 2 or pixels.shape[1] % 2:
                     raise ValueError(f"MP4 (H.264) needs even width and height, got {pixels.shape[1]}×{pixels.shape[0]}")
                 writer.append_data(pixels if pixels.ndim == 3 else np.repeat(pixels[..., None], 3, axis=2))

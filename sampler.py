@@ -1,9 +1,10 @@
-"""Ha's `Sampler`: draw from a trained CPPN-GAN-VAE or from a random-weight CPPN, in IPython or a script.
+"""Ha's `Sampler`: draw from a trained CPPN (any of train.py's models) or a random-weight CPPN, in IPython or a script.
 
 In IPython (terminal or Jupyter):
 
     %run -i sampler.py
     sampler = Sampler()                                    # the trained model in save/   (post 000)
+    sampler = Sampler(model_dir="frogs")                   # any other run of train.py    (posts 001, 003, 004)
     sampler = Sampler(z_dim=8, scale=10.0, net_size=32)    # random-weight CPPN art       (post 002)
 
 `Sampler()` with no art settings loads the trained model in `model_dir`
@@ -33,12 +34,16 @@ MORPH_FPS = 24
 
 
 class Sampler:
-    """Upstream's sampler API over a trained `CPPNVAE` or a random-weight `CPPN`.
+    """Upstream's sampler API over a trained model (`CPPNVAE`, `ResidualCPPNVAE`,
+    `CPPNWGANGP`) or a random-weight `CPPN`.
 
     Trained model (`sampler.trained`): latents are N(0, 1), `generate`
-    defaults to 512×512 at scale 8.0, and `encode` and the MNIST helpers
-    work. Art: latents are uniform(-1, 1), `generate` defaults to 1080×1060
-    at the sampler's scale, and `reinit()` redraws the weights.
+    defaults to 512×512 at scale 8.0, and `encode` (models with an encoder)
+    and the MNIST helpers work. Art: latents are uniform(-1, 1), `generate`
+    defaults to 1080×1060 at the sampler's scale, and `reinit()` redraws the
+    weights. `sampler.invert`: files hold digits' ink dark on white
+    (`(1 - x) · 255`, as upstream saved them); pictures trained from colour
+    or your own images are saved as they are.
     """
 
     def __init__(self, z_dim=None, c_dim=None, scale=None, net_size=None, architecture=None,
@@ -54,6 +59,7 @@ class Sampler:
             self.model, config, _ = load_trained(model_dir)
             self.data_source = _training_data(config, model_dir)
             self.scale = 8.0
+            self.invert = config.get("data", {}).get("ink", True)
         else:
             art = {name: ART_DEFAULTS[name] if value is None else value for name, value in art.items()}
             if seed is not None:
@@ -61,6 +67,7 @@ class Sampler:
             self.model = CPPN(batch_size=1, **art)
             self.scale = art["scale"]
             self.data_source = {}
+            self.invert = True  # upstream saved its art inverted too
         if data_dir is not None or split is not None:
             self.data_source = dict(self.data_source, data_dir=data_dir, split=split or "train")
         self.z_dim, self.c_dim = self.model.z_dim, self.model.c_dim
@@ -90,15 +97,15 @@ class Sampler:
         return self.model.generate(self.z, x_dim, y_dim, scale, self.memory_mb)[0]
 
     def generate_pixels(self, z=None, x_dim=None, y_dim=None, scale=None):
-        """`generate` as file pixels (uint8, inverted as saved), never holding the image as floats.
+        """`generate` as file pixels (uint8, as saved), never holding the image as floats.
 
         For very large stills: `save_png(sampler.generate_pixels(x_dim=16384, y_dim=16384), ...)`.
         """
         x_dim, y_dim, scale = self._request(z, x_dim, y_dim, scale)
-        return render_pixels(self.model.generator, self.z, x_dim, y_dim, scale, self.memory_mb)[0]
+        return render_pixels(self.model.generator, self.z, x_dim, y_dim, scale, self.memory_mb, self.invert)[0]
 
     def encode(self, image):
-        """One digit ([26, 26], [26, 26, 1] or 676 values) → its z, [1, z_dim]."""
+        """One image at the training size ([26, 26], [26, 26, 1] or 676 values for digits) → its z, [1, z_dim]."""
         self._require_trained("encode")
         image = np.asarray(image, dtype=np.float32)
         return self.model.encode(image.reshape((1,) + image.shape))
@@ -128,21 +135,21 @@ class Sampler:
     # ------------------------------------------------------------------ showing and saving
 
     def show_image(self, image):
-        """Show an image with matplotlib: ink dark for monochrome, nearest pixels, no axes."""
-        show_image(image)
+        """Show an image with matplotlib: digits' ink dark, nearest pixels, no axes."""
+        show_image(image, self.invert)
 
     def show_image_from_z(self, z):
         self.show_image(self.generate(z))
 
     def to_image(self, image):
-        """A PIL image, inverted as upstream saved it: dark ink on white."""
+        """A PIL image as it would be saved (digits inverted: dark ink on white)."""
         from PIL import Image
 
-        return Image.fromarray(to_uint8(image))
+        return Image.fromarray(to_uint8(image, self.invert))
 
     def save_png(self, image, filename, specific_size=None):
-        """Write a PNG of `(1 - image) · 255`; `specific_size=(width, height)` resizes it first."""
-        write_png(image, filename, specific_size)
+        """Write a PNG (digits as `(1 - image) · 255`); `specific_size=(width, height)` resizes it first."""
+        write_png(image, filename, specific_size, self.invert)
 
     def save_anim_gif(self, first, second, *args, **kwargs):
         """Write a looping GIF, in either upstream form, told apart by the second argument:
@@ -158,7 +165,7 @@ class Sampler:
 
     def save_frames_gif(self, img_data_array, filename, duration=0.1):
         """Every frame shown `duration` seconds, looping forever."""
-        write_gif(img_data_array, filename, duration)
+        write_gif(img_data_array, filename, duration, invert=self.invert)
 
     def save_morph_gif(self, z1, z2, filename, n_frame=10, duration1=0.5, duration2=1.0, duration=0.1,
                        x_dim=512, y_dim=512, scale=10.0, reverse=True):
@@ -173,7 +180,7 @@ class Sampler:
         if reverse:
             frames += frames[-2::-1]
             durations += [duration] * n_frame + [duration1]
-        write_gif(frames, filename, durations)
+        write_gif(frames, filename, durations, invert=self.invert)
 
     # ------------------------------------------------------------------ MNIST digits
 
@@ -217,6 +224,14 @@ class Sampler:
         if not self.trained:
             raise RuntimeError(f"{what}() needs a trained model with an encoder; this sampler draws "
                                f"random-weight art. Use Sampler() with a model in save/")
+        if not self.model.has_encoder:
+            raise RuntimeError(f"{what}() needs a model with an encoder; this {self.model.system} model has "
+                               f"none (train with --model cppnvae or --model resnet to encode images)")
+
+    @property
+    def draws_digits(self):
+        """Whether this is a trained model with an encoder that drew MNIST-style digits (the digit helpers apply)."""
+        return self.trained and self.model.has_encoder and self.invert
 
 
 def _training_data(config, model_dir):
@@ -317,7 +332,8 @@ def build_parser():
                    help="write the N samples as one PNG, COLUMNS to a row (e.g. --n 64 --size 26 --grid 8)")
     c = command("reconstruct", "A random digit of a class, encoded and drawn again at any size.", out="reconstruction.png")
     c.add_argument("--digit", type=digit, default=None, help="the class (default: any)")
-    c = command("morph", "One digit of each class 0-9 morphing to the next and back to 0 (sinusoid timing).",
+    c = command("morph", "One digit of each class 0-9 morphing to the next and back to 0 (sinusoid timing); "
+                         "models not trained on digits morph through 10 random samples.",
                 size=1080, out="morph.gif")
     c.add_argument("--frames", type=positive(int), default=MORPH_FRAMES, help=f"frames per transition (default: {MORPH_FRAMES})")
     c.add_argument("--fps", type=positive(float), default=MORPH_FPS, help=f"frames per second (default: {MORPH_FPS})")
@@ -353,16 +369,20 @@ def _digit_z(sampler, label):
 
 
 def _morph_frames(sampler, size, scale, frames):
-    """The digit loop 0→1→…→9→0, yielded as uint8 frames, with a progress bar.
+    """The digit loop 0→1→…→9→0 (other models: 10 prior samples), yielded as uint8 frames, with a progress bar.
 
     Each transition's frames are rendered together, straight to file pixels.
     """
-    zs = [_digit_z(sampler, label)[1] for label in range(10)]
+    if sampler.draws_digits:
+        zs = [_digit_z(sampler, label)[1] for label in range(10)]
+    else:
+        zs = [sampler.generate_z() for _ in range(10)]
     progress = keras.utils.Progbar(10 * frames, unit_name="frame")
     for i in range(10):
         # frames + 1 eased frames, the last dropped: it is the next transition's first.
         z = sampler.morph_z(zs[i], zs[(i + 1) % 10], frames + 1, sinusoid=True)[:-1]
-        for frame in render_pixels(sampler.model.generator, z, size[0], size[1], scale, sampler.memory_mb):
+        for frame in render_pixels(sampler.model.generator, z, size[0], size[1], scale, sampler.memory_mb,
+                                   sampler.invert):
             yield frame
             progress.add(1)
 

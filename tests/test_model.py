@@ -267,7 +267,7 @@ def test_missing_or_mismatched_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint found.*train.py"):
         CPPNVAE().load_model(str(tmp_path))
     CPPNVAE().save_model(str(tmp_path), 1)
-    with pytest.raises(CheckpointError, match="does not fit this model"):
+    with pytest.raises(CheckpointError, match="does not fit this cppnvae model"):
         CPPNVAE(net_size_g=64).load_model(str(tmp_path))
 
 

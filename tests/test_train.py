@@ -33,6 +33,7 @@ def saved_steps(prefix):
         (["--batch_size", "0"], "--batch_size.*0 is out of range"),
         (["--training_epochs", "-3"], "--training_epochs.*-3 is out of range"),
         (["--dataset", "cifar"], "invalid choice: 'cifar'"),
+        (["--model", "gan"], "invalid choice: 'gan'"),
         (["--keep_prob", "0"], "--keep_prob.*out of range"),
         (["--learning_rate", "fast"], "'fast' is not a float"),
     ],
@@ -78,7 +79,7 @@ def test_offline_mnist_fails_within_seconds(monkeypatch, tmp_path, capsys):
 def test_batch_larger_than_the_data(idx_dir, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--data-dir", idx_dir, "--batch_size", "500", "--save_dir", str(tmp_path)])
-    assert "larger than the 60 training images" in capsys.readouterr().err
+    assert "but there are only 60; lower --batch_size" in capsys.readouterr().err
 
 
 def test_trains_checkpoints_and_resumes_with_optimizer_state(idx_dir, tmp_path, capsys):
@@ -100,7 +101,7 @@ def test_trains_checkpoints_and_resumes_with_optimizer_state(idx_dir, tmp_path, 
     assert main(args + no_quality + ["--training_epochs", "2"]) == 0
     out = capsys.readouterr().out
     assert "quality:" not in out
-    assert f"resuming from epoch 1 checkpoint in {save} (vae/g/d optimizer steps {'/'.join(map(str, steps_1))})" in out
+    assert f"resuming from epoch 1 checkpoint in {save} (optimizer steps: d {steps_1[2]}, g {steps_1[1]}, vae {steps_1[0]})" in out
     assert "Epoch: 0002" in out and "Epoch: 0001" not in out
     steps_2, epoch = saved_steps(os.path.join(save, "model.ckpt-2"))
     assert epoch == 2 and steps_2[0] == 6
@@ -128,13 +129,13 @@ def test_export_ships_weights_that_draw_the_same(idx_dir, tmp_path, monkeypatch)
 def test_resume_refuses_another_network(idx_dir, tmp_path, capsys):
     save = tmp_path / "run"
     main(["--data-dir", idx_dir, "--save_dir", str(save), "--training_epochs", "1", *FAST])
-    config = json.loads((save / "config.json").read_text())
-    config["model"]["net_size_g"] = 64  # as if made by a program with other network settings
-    (save / "config.json").write_text(json.dumps(config))
     with pytest.raises(SystemExit) as exit_info:
-        main(["--data-dir", idx_dir, "--save_dir", str(save), "--training_epochs", "2", *FAST])
+        main(["--data-dir", idx_dir, "--save_dir", str(save), "--training_epochs", "2", *FAST, "--net_size_g", "64"])
     assert exit_info.value.code == 2
-    assert "another network (net_size_g: 64 → 128)" in capsys.readouterr().err
+    assert "another network (net_size_g: 128 → 64)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--model", "wgan-gp", "--data-dir", idx_dir, "--save_dir", str(save), "--training_epochs", "2"])
+    assert "holds a cppnvae run; resume it with --model cppnvae" in capsys.readouterr().err
 
 
 def test_resume_may_lower_the_learning_rates_and_records_when(idx_dir, tmp_path, capsys):
@@ -208,7 +209,7 @@ def test_sigkill_during_epoch_2_resumes_from_epoch_1(tmp_path):
     second = run_train(args + ["--training_epochs", "2"])
     out, _ = second.communicate(timeout=300)
     assert second.returncode == 0, out
-    assert f"resuming from epoch 1 checkpoint in {save} (vae/g/d optimizer steps {'/'.join(map(str, steps_1))})" in out
+    assert f"resuming from epoch 1 checkpoint in {save} (optimizer steps: d {steps_1[2]}, g {steps_1[1]}, vae {steps_1[0]})" in out
     assert "Epoch: 0002" in out and "Epoch: 0001" not in out
     steps_2, epoch = saved_steps(str(save / "model.ckpt-2"))
     assert epoch == 2 and steps_2[0] == 2 * steps_1[0]
