@@ -52,3 +52,36 @@ def test_train_py_under_mirrored_strategy_trains_checkpoints_and_resumes(tmp_pat
     assert int(model.vae_optimizer.iterations) == 12
     image = model.generate(np.zeros((1, 32)), 40, 40)
     assert image.shape == (1, 40, 40, 1) and np.isfinite(image).all() and image.std() > 0
+
+
+OTHER_SYSTEMS = textwrap.dedent(
+    """
+    import sys
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    sys.path.insert(0, {root!r})
+    import train
+
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    train.distribution_strategy = lambda: strategy
+    common = ["--data-dir", {data!r}, "--training_epochs", "1", "--no-tensorboard", "--seed", "3"]
+    assert train.main(common + ["--model", "resnet", "--save_dir", {save!r} + "-resnet", "--batch_size", "20",
+                                "--net_depth_g", "2", "--n_handicap", "2", "--n_d_steps", "2"]) == 0
+    assert train.main(common + ["--model", "wgan-gp", "--save_dir", {save!r} + "-wgan", "--batch_size", "4",
+                                "--z_dim", "8", "--net_size_g", "16"]) == 0
+    """
+)
+
+
+def test_resnet_and_wgan_train_under_mirrored_strategy(tmp_path):
+    """The classifier critic's rule (accuracies all-reduced with the losses) and WGAN-GP's step, on 2 devices."""
+    data, save = tmp_path / "digits", tmp_path / "run"
+    write_split(data, "train", *digit_like(60))
+    script = OTHER_SYSTEMS.format(root=ROOT, data=str(data), save=str(save))
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    epochs = [line for line in result.stdout.splitlines() if line.startswith("Epoch: 0001")]
+    assert len(epochs) == 2 and "d_fake_accuracy=" in epochs[0] and "wasserstein=" in epochs[1], result.stdout
+    assert "nan" not in " ".join(epochs)
