@@ -288,29 +288,27 @@ def main(argv=None):
     c_dim = data.images.shape[-1]
     n_classes = len(data.class_names or ()) or 1
     cls, settings = model_settings(args, system, c_dim, n_classes, stored.get("model"))
-    try:
-        data.set_crop_size(settings.get("x_dim", 26 if system != "wgan-gp" else 28))
-    except DataError as error:
-        fail(error)
-    images_per_step = settings["batch_size"] * settings.get("n_critic", 5 if system == "wgan-gp" else 1)
-    if images_per_step > data.num_examples:
-        fail(f"a training step takes {images_per_step} images (--batch_size {settings['batch_size']}) but there "
-             f"are only {data.num_examples}; lower --batch_size")
-    what = args.data_dir or args.dataset
-    print(f"training {system} on {data.num_examples} {'colour' if c_dim == 3 else 'grey'} images ({what}"
-          f"{', split ' + args.split if args.split else ''}{', class ' + args.class_name if args.class_name else ''})")
-
     keras.utils.set_random_seed(seed)
     strategy = distribution_strategy()
-    if strategy.num_replicas_in_sync > 1:
-        print(f"training on {strategy.num_replicas_in_sync} devices ({type(strategy).__name__}), "
-              f"{settings['batch_size'] // strategy.num_replicas_in_sync} images each per batch")
     with strategy.scope():
         try:
             model = cls(**settings, seed=seed)
         except ValueError as error:
             fail(error)
         model.compile()
+    try:
+        data.set_crop_size(model.x_dim)
+    except DataError as error:
+        fail(error)
+    if model.images_per_step > data.num_examples:
+        fail(f"a training step takes {model.images_per_step} images (--batch_size {model.batch_size}) but there "
+             f"are only {data.num_examples}; lower --batch_size")
+    what = args.data_dir or args.dataset
+    print(f"training {system} on {data.num_examples} {'colour' if c_dim == 3 else 'grey'} images ({what}"
+          f"{', split ' + args.split if args.split else ''}{', class ' + args.class_name if args.class_name else ''})")
+    if strategy.num_replicas_in_sync > 1:
+        print(f"training on {strategy.num_replicas_in_sync} devices ({type(strategy).__name__}), "
+              f"{model.batch_size // strategy.num_replicas_in_sync} images each per batch")
     os.makedirs(args.save_dir, exist_ok=True)
     start, history, changed = 0, [], {}
     if resuming:
