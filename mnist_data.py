@@ -78,7 +78,7 @@ def _find_split_file(train_dir, split, kind):
     raise DataError(f"{os.path.join(train_dir, stem)}.gz not found ({hint})")
 
 
-def read_data_sets(train_dir="MNIST_data", split="train", seed=None, crop_size=CROP_SIZE):
+def read_data_sets(train_dir="MNIST_data", split="train", seed=None, crop_size=CROP_SIZE, flip=False):
     """Read `<split>-images-idx3-ubyte.gz` and its labels from an IDX folder → `DataSet`.
 
     Upstream trained on the 60k `train` split; `../shared/mnist` offers `t10k`
@@ -100,7 +100,7 @@ def read_data_sets(train_dir="MNIST_data", split="train", seed=None, crop_size=C
         )
     if len(labels) != len(images):
         raise DataError(f"{labels_path}: {len(labels)} labels for {len(images)} images in {images_path}")
-    return DataSet(images, labels, seed=seed, crop_size=crop_size, class_names=[str(i) for i in range(10)])
+    return DataSet(images, labels, seed=seed, crop_size=crop_size, flip=flip, class_names=[str(i) for i in range(10)])
 
 
 # --------------------------------------------------------------------------- DataSet
@@ -299,8 +299,7 @@ def load_dataset(dataset="mnist", data_dir=None, split=None, seed=None, class_na
         data = read_image_folder(data_dir, c_dim=c_dim, resize=resize, seed=seed, crop_size=crop_size,
                                  flip=bool(flip))
     elif data_dir:
-        data = read_data_sets(data_dir, split or "train", seed=seed, crop_size=crop_size)
-        data.flip = bool(flip)
+        data = read_data_sets(data_dir, split or "train", seed=seed, crop_size=crop_size, flip=bool(flip))
     else:
         data = load_tfds(dataset, split, seed=seed, crop_size=crop_size, flip=flip)
     if c_dim is not None and data.images.shape[-1] != c_dim:

@@ -338,6 +338,27 @@ class TrainedCPPN(keras.Model):
     def _networks(self):
         return dict(generator=self.generator, discriminator=self.discriminator)
 
+    def _training_state(self, seed):
+        """What every rule trains with: the training-size coordinates, seeded noise, the epoch trackers."""
+        self.train_coords = tf.constant(coordinates(self.x_dim, self.y_dim, self.scale))
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.trackers = [keras.metrics.Mean(name) for name in self.LOSSES]
+        self.built = True
+
+    def _draw(self, z):
+        """Latents → images at the training size and scale, [batch, y_dim, x_dim, c_dim]."""
+        pixels = self.generator(z, self.train_coords, scale=self.scale)
+        return tf.reshape(pixels, [-1, self.y_dim, self.x_dim, self.c_dim])
+
+    def _batch(self, data):
+        """What the rule's steps take from one element of the data: the images."""
+        return data[0] if isinstance(data, (tuple, list)) else data
+
+    def _compiled_for_partial_train(self):
+        """Compile with the default optimizers on first use, as upstream built them in its constructor."""
+        if not self.compiled:
+            self.compile()
+
     def _adam(self, learning_rate):
         # epsilon 1e-8 is TensorFlow 1's AdamOptimizer default.
         return keras.optimizers.Adam(learning_rate, beta_1=self.beta1, beta_2=self.beta2, epsilon=1e-8,
@@ -522,10 +543,7 @@ class CPPNVAE(TrainedCPPN):
         self.generator = Generator(z_dim, c_dim, net_size_g, net_depth_g, architecture, use_radius=use_radius,
                                    name="generator")
         self.discriminator = self._build_discriminator()
-        self.train_coords = tf.constant(coordinates(x_dim, y_dim, scale))
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.trackers = [keras.metrics.Mean(name) for name in self.LOSSES]
-        self.built = True
+        self._training_state(seed)
 
     # ----------------------------------------------------------------- keras plumbing
 
@@ -552,19 +570,16 @@ class CPPNVAE(TrainedCPPN):
     def call(self, x, training=False):
         """Autoencode: images → reconstructions through z_mean, at the images' size."""
         z_mean, _ = self.encoder(x, training=training)
-        return self._images(self.generator(z_mean, self.train_coords, scale=self.scale))
+        return self._draw(z_mean)
 
     # ----------------------------------------------------------------- the training rule
-
-    def _images(self, pixels):
-        return tf.reshape(pixels, [-1, self.y_dim, self.x_dim, self.c_dim])
 
     def _reconstruct(self, x):
         """Encode with fresh noise and draw: (z_mean, z_log_sigma_sq, x_hat)."""
         z_mean, z_log_sigma_sq = self.encoder(x, training=True)
         eps = keras.random.normal(tf.shape(z_mean), seed=self.seed_generator)
         z = z_mean + tf.sqrt(tf.exp(z_log_sigma_sq)) * eps
-        x_hat = self._images(self.generator(z, self.train_coords, scale=self.scale))
+        x_hat = self._draw(z)
         return z_mean, z_log_sigma_sq, x_hat
 
     def _vae_loss(self, x, x_hat, z_mean, z_log_sigma_sq):
@@ -582,7 +597,7 @@ class CPPNVAE(TrainedCPPN):
             return z_mean, z_log_sigma_sq, x_hat, x_hat
         n = tf.cast(tf.math.ceil(self.prior_samples * tf.cast(tf.shape(x)[0], tf.float32)), tf.int32)
         z = keras.random.normal(tf.stack([n, self.z_dim]), seed=self.seed_generator)
-        drawn = self._images(self.generator(z, self.train_coords, scale=self.scale))
+        drawn = self._draw(z)
         return z_mean, z_log_sigma_sq, x_hat, tf.concat([x_hat, drawn], axis=0)
 
     def _d_loss(self, x):
@@ -663,10 +678,6 @@ class CPPNVAE(TrainedCPPN):
         """The rule on one device (Keras does not AutoGraph-convert `train_step`, so this is the compiled unit)."""
         return self._rule(lambda fn: fn(batch), *settings)
 
-    def _batch(self, data):
-        """What the rule's steps take from one element of the data: the images."""
-        return data[0] if isinstance(data, (tuple, list)) else data
-
     def train_step(self, data):
         self._track(self._train_rule(self._batch(data), *self._rule_settings()))
         return {tracker.name: tracker.result() for tracker in self.trackers}
@@ -702,15 +713,10 @@ class CPPNVAE(TrainedCPPN):
         self.train_function = train_function
         return self.train_function
 
-    def _compiled_for_partial_train(self):
-        if not self.compiled:
-            self.compile()
-
     def partial_train(self, batch):
         """Train on one batch with Ha's rule → (d_loss, g_loss, vae_loss, counter).
 
-        `counter` is the number of optimizer steps taken. Compiles with the
-        default optimizers on first use, as upstream built them in its constructor.
+        `counter` is the number of optimizer steps taken.
         """
         self._compiled_for_partial_train()
         d, g, vae, counter = self._train_rule(self._as_images(batch), *self._rule_settings())
@@ -940,10 +946,7 @@ class CPPNWGANGP(TrainedCPPN):
         self.generator = Generator(z_dim, c_dim, net_size_g, net_depth_g, architecture, use_radius=use_radius,
                                    scale_z=False, name="generator")
         self.discriminator = build_critic(x_dim, y_dim, c_dim, critic_dim)
-        self.train_coords = tf.constant(coordinates(x_dim, y_dim, scale))
-        self.seed_generator = keras.random.SeedGenerator(seed)
-        self.trackers = [keras.metrics.Mean(name) for name in self.LOSSES]
-        self.built = True
+        self._training_state(seed)
 
     @property
     def images_per_step(self):
@@ -960,10 +963,6 @@ class CPPNWGANGP(TrainedCPPN):
     def call(self, z, training=False):
         """Latents → images at the training size."""
         return self._draw(z)
-
-    def _draw(self, z):
-        return tf.reshape(self.generator(z, self.train_coords, scale=self.scale),
-                          [-1, self.y_dim, self.x_dim, self.c_dim])
 
     def _prior(self, n):
         return keras.random.normal(tf.stack([n, self.z_dim]), seed=self.seed_generator)
@@ -985,8 +984,7 @@ class CPPNWGANGP(TrainedCPPN):
         return g_loss
 
     def train_step(self, data):
-        x = data[0] if isinstance(data, (tuple, list)) else data
-        reals = tf.reshape(x, [self.n_critic, -1, self.y_dim, self.x_dim, self.c_dim])
+        reals = tf.reshape(self._batch(data), [self.n_critic, -1, self.y_dim, self.x_dim, self.c_dim])
         for i in range(self.n_critic):
             d_loss, wasserstein, penalty = self._critic_step(reals[i])
         g_loss = self._generator_step(tf.shape(reals)[1])
@@ -1000,8 +998,7 @@ class CPPNWGANGP(TrainedCPPN):
     def partial_train(self, batch):
         """One generator step after `n_critic` critic steps; `batch` holds n_critic × batch_size images
         → (d_loss, g_loss, wasserstein estimate, gradient penalty), this batch's (epoch means in `metrics`)."""
-        if not self.compiled:
-            self.compile()
+        self._compiled_for_partial_train()
         images = np.asarray(batch, dtype=np.float32)
         shape = (self.y_dim, self.x_dim, self.c_dim)
         if images.size % (self.n_critic * int(np.prod(shape))) or images.size == 0:

@@ -10,7 +10,8 @@ import numpy as np
 from conftest import ROOT, digit_like, write_split
 from model import CPPNVAE
 
-SCRIPT = textwrap.dedent(
+# Two logical CPU devices and train.py set to mirror over them, as it would over two GPUs.
+TWO_DEVICES = textwrap.dedent(
     """
     import json, sys
     import numpy as np
@@ -23,6 +24,10 @@ SCRIPT = textwrap.dedent(
 
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     train.distribution_strategy = lambda: strategy  # what train.py picks on a machine with two GPUs
+    """
+)
+SCRIPT = TWO_DEVICES + textwrap.dedent(
+    """
     flags = ["--data-dir", {data!r}, "--save_dir", {save!r}, "--batch_size", "20", "--n_vae_steps", "2",
              "--n_handicap", "2", "--no-tensorboard", "--seed", "3"]
     assert train.main(flags + ["--training_epochs", "1"]) == 0
@@ -54,18 +59,8 @@ def test_train_py_under_mirrored_strategy_trains_checkpoints_and_resumes(tmp_pat
     assert image.shape == (1, 40, 40, 1) and np.isfinite(image).all() and image.std() > 0
 
 
-OTHER_SYSTEMS = textwrap.dedent(
+OTHER_SYSTEMS = TWO_DEVICES + textwrap.dedent(
     """
-    import sys
-    import tensorflow as tf
-
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    sys.path.insert(0, {root!r})
-    import train
-
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    train.distribution_strategy = lambda: strategy
     common = ["--data-dir", {data!r}, "--training_epochs", "1", "--no-tensorboard", "--seed", "3"]
     assert train.main(common + ["--model", "resnet", "--save_dir", {save!r} + "-resnet", "--batch_size", "20",
                                 "--net_depth_g", "2", "--n_handicap", "2", "--n_d_steps", "2"]) == 0
