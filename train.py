@@ -146,11 +146,12 @@ DATASETS = ("mnist", "fashion_mnist", "cifar10", "folder")
 SYSTEMS = ("cppnvae", "resnet", "wgan-gp")
 # Settings by training rule where train.py's defaults differ from the constructors' (upstream's train.py
 # values for Ha's models; the WGAN-GP post's for wgan-gp), and system C's for cppnvae on colour images.
+UPSTREAM_TRAIN = dict(batch_size=500, learning_rate=0.005, learning_rate_vae=0.001, learning_rate_d=0.001, beta1=0.65)
 PRESETS = {
-    "cppnvae": dict(batch_size=500, learning_rate=0.005, learning_rate_vae=0.001, learning_rate_d=0.001, beta1=0.65),
+    "cppnvae": UPSTREAM_TRAIN,
     "cppnvae-colour": dict(x_dim=30, net_size_g=64, net_depth_g=8, df_dim=20, architecture="frog",
                            reconstruction="l2", n_vae_steps=16, n_handicap=16),
-    "resnet": dict(batch_size=500, learning_rate=0.005, learning_rate_vae=0.001, learning_rate_d=0.001, beta1=0.65),
+    "resnet": UPSTREAM_TRAIN,
     "wgan-gp": dict(batch_size=50),
 }
 # Settings that shape the networks' weights: a run can only resume with the same ones.

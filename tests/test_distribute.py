@@ -36,16 +36,22 @@ SCRIPT = TWO_DEVICES + textwrap.dedent(
 )
 
 
-def test_train_py_under_mirrored_strategy_trains_checkpoints_and_resumes(tmp_path):
+def run_on_two_devices(script, tmp_path):
+    """Run `script` (TWO_DEVICES + flags) on 60 digit-like images in tmp_path → (its stdout, the run folder)."""
     data, save = tmp_path / "digits", tmp_path / "run"
     write_split(data, "train", *digit_like(60))
-    script = SCRIPT.format(root=ROOT, data=str(data), save=str(save))
+    script = script.format(root=ROOT, data=str(data), save=str(save))
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "training on 2 devices (MirroredStrategy), 10 images each per batch" in result.stdout
-    assert "resuming from epoch 1 checkpoint" in result.stdout
-    losses = [line for line in result.stdout.splitlines() if line.startswith("Epoch: 0002")]
-    assert losses, result.stdout
+    return result.stdout, save
+
+
+def test_train_py_under_mirrored_strategy_trains_checkpoints_and_resumes(tmp_path):
+    stdout, save = run_on_two_devices(SCRIPT, tmp_path)
+    assert "training on 2 devices (MirroredStrategy), 10 images each per batch" in stdout
+    assert "resuming from epoch 1 checkpoint" in stdout
+    losses = [line for line in stdout.splitlines() if line.startswith("Epoch: 0002")]
+    assert losses, stdout
     values = [float(v) for v in losses[0].split()[3::2]]  # d, g, vae, n_op
     assert all(np.isfinite(values)) and 3 <= values[3] <= 5  # 2 VAE + 1-2 G (+ 0-1 D) steps per batch
 
@@ -72,11 +78,7 @@ OTHER_SYSTEMS = TWO_DEVICES + textwrap.dedent(
 
 def test_resnet_and_wgan_train_under_mirrored_strategy(tmp_path):
     """The classifier critic's rule (accuracies all-reduced with the losses) and WGAN-GP's step, on 2 devices."""
-    data, save = tmp_path / "digits", tmp_path / "run"
-    write_split(data, "train", *digit_like(60))
-    script = OTHER_SYSTEMS.format(root=ROOT, data=str(data), save=str(save))
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    epochs = [line for line in result.stdout.splitlines() if line.startswith("Epoch: 0001")]
-    assert len(epochs) == 2 and "d_fake_accuracy=" in epochs[0] and "wasserstein=" in epochs[1], result.stdout
+    stdout, _ = run_on_two_devices(OTHER_SYSTEMS, tmp_path)
+    epochs = [line for line in stdout.splitlines() if line.startswith("Epoch: 0001")]
+    assert len(epochs) == 2 and "d_fake_accuracy=" in epochs[0] and "wasserstein=" in epochs[1], stdout
     assert "nan" not in " ".join(epochs)
