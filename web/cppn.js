@@ -322,7 +322,17 @@ void main() { gl_Position = vec4(p, 0.0, 1.0); }`;
       if (this.tensors) this.tensors.forEach((t) => t.dispose());
       this.tensors = [];
       const keep = (t) => (this.tensors.push(t), t);
-      const T = (L) => ({ kernel: keep(tf.tensor2d(L.kernel, [L.in, L.out])), bias: L.bias && keep(tf.tensor1d(L.bias)), activation: L.activation });
+      // tanh(x) = 2·sigmoid(2x) − 1: XNNPACK fuses a sigmoid into the matrix product (vectorised),
+      // where tfjs' tanh is a scalar loop. Doubling the weights is exact in floating point.
+      const T = (L) => {
+        const f = L.activation === "tanh" ? 2 : 1;
+        return {
+          kernel: keep(tf.tensor2d(L.kernel.map((v) => f * v), [L.in, L.out])),
+          bias: L.bias && keep(tf.tensor1d(L.bias.map((v) => f * v))),
+          activation: L.activation,
+          doubled: f === 2,
+        };
+      };
       this.model = model;
       this.xyr = T(model.xyrInput);
       this.steps = model.steps.map((s) => ({ residual: s.residual, layers: s.layers.map(T) }));
@@ -336,6 +346,12 @@ void main() { gl_Position = vec4(p, 0.0, 1.0); }`;
       const act = (name, v) => (name === "linear" ? v : tf[name](v));
       const out = { sigmoid: tf.sigmoid, sinusoid: (v) => tf.add(tf.mul(tf.sin(v), 0.5), 0.5),
         sqrt_abs_tanh: (v) => tf.sqrt(tf.sub(1, tf.abs(tf.tanh(v)))) }[g.output];
+      const dense = (src, L) => {
+        if (L.doubled) return tf.sub(tf.mul(tf.fused.matMul({ a: src, b: L.kernel, bias: L.bias, activation: "sigmoid" }), 2), 1);
+        const fused = { linear: "linear", relu: "relu", sigmoid: "sigmoid" }[L.activation];
+        if (fused) return tf.fused.matMul({ a: src, b: L.kernel, bias: L.bias, activation: fused });
+        return act(L.activation, tf.add(tf.matMul(src, L.kernel), L.bias));
+      };
       const total = tileW * tileH;
       for (let start = 0; start < total; start += CHUNK) {
         const n = Math.min(CHUNK, total - start);
@@ -352,7 +368,7 @@ void main() { gl_Position = vec4(p, 0.0, 1.0); }`;
           let h = act(g.first, tf.add(tf.matMul(xyr, this.xyr.kernel), tf.tensor2d(zp, [1, N])));
           for (const step of this.steps) {
             let src = h;
-            for (const L of step.layers) src = act(L.activation, tf.add(tf.matMul(src, L.kernel), L.bias));
+            for (const L of step.layers) src = dense(src, L);
             h = step.residual ? tf.add(h, src) : src;
           }
           return out(tf.add(tf.matMul(h, this.output.kernel), this.output.bias)).dataSync();
