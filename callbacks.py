@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from evaluate import evaluate
+from evaluate import RealImages, epoch_figures
 from render import tile
 
 
@@ -117,21 +117,49 @@ class SampleImages(keras.callbacks.Callback):
 
 
 class QualityMetrics(keras.callbacks.Callback):
-    """Each epoch, log evaluate.py's figures to TensorBoard (fewer large renders), so quality shows, not only losses."""
+    """Each epoch, log evaluate.py's cheap figures to TensorBoard (`quality/…`), so quality shows, not only losses.
 
-    def __init__(self, log_dir, classifier, heldout=None, n_hires=8, hires_size=1080):
+    With a digit `classifier`: the class figures, reconstructions of `heldout`
+    digits, a few large renders, and FID, KID, precision and recall of
+    `n_samples` prior samples against as many real images; always the
+    spread of the samples against the real images' and their histogram
+    distance, which catch a collapse. The real images are `real_images`,
+    else the held-out digits' crops; with neither, the class figures alone.
+    """
+
+    def __init__(self, log_dir, classifier=None, heldout=None, n_hires=8, hires_size=1080, n_samples=2000,
+                 n_reconstructions=500, real_images=None):
         super().__init__()
         self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "quality"))
         self.classifier, self.heldout = classifier, heldout
         self.n_hires, self.hires_size = n_hires, hires_size
+        self.n_samples, self.n_reconstructions = n_samples, n_reconstructions
+        if real_images is None and heldout is not None:
+            real_images = heldout.center_crops()
+        self.real = None
+        if real_images is not None:
+            pick = np.random.default_rng(0).choice(len(real_images), min(n_samples, len(real_images)), replace=False)
+            self.real = RealImages(np.asarray(real_images)[np.sort(pick)], classifier)
 
     def on_epoch_end(self, epoch, logs=None):
-        figures = evaluate(self.model, self.classifier, self.heldout, n_hires=self.n_hires, hires_size=self.hires_size)
-        shares = figures.pop("class_shares")
+        figures = epoch_figures(self.model, self.real, self.heldout, self.n_samples, self.n_reconstructions,
+                                self.n_hires, self.hires_size, classifier=self.classifier)
+        shares = figures.pop("class_shares", None)
         with self.writer.as_default():
             for name, value in figures.items():
                 tf.summary.scalar(name, value, step=epoch + 1)
-            tf.summary.histogram("prior_sample_classes", np.repeat(np.arange(10), np.round(shares * 1000).astype(int)),
-                                 step=epoch + 1, buckets=10)
+            if shares is not None:
+                counts = np.round(shares * self.n_samples).astype(int)
+                tf.summary.histogram("prior_sample_classes", np.repeat(np.arange(10), counts), step=epoch + 1,
+                                     buckets=10)
         self.writer.flush()
         print("quality: " + " ".join(f"{name}= {value:.3g}" for name, value in figures.items()), flush=True)
+
+
+class SampleSpread(QualityMetrics):
+    """For any model (colour too, no classifier): each epoch, the spread of `n_samples` prior samples against
+    `real_images`' and their colour-histogram distance, in TensorBoard's `quality/…`; a collapse shows as
+    spread_ratio → 0."""
+
+    def __init__(self, log_dir, real_images, n_samples=1000):
+        super().__init__(log_dir, None, n_hires=0, n_samples=n_samples, real_images=real_images)
