@@ -30,7 +30,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WEB_DIR = os.path.join(HERE, "web")
 FORMAT = "cppn-explorer/1"
 DEFAULT_PORT = 8000
-ART_DEFAULTS = dict(z_dim=8, c_dim=1, scale=10.0, net_size=32, architecture="tanh")
 # art/s<seed>-<architecture>-c<c_dim>-z<z_dim>-n<net_size>.json: the one name for an art model, served or exported.
 ART_NAME = re.compile(r"^s(\d+)-([a-z_]+)-c([13])-z(\d+)-n(\d+)\.json$")
 ART_LIMITS = dict(z_dim=256, net_size=256)  # what the server builds on request
@@ -42,8 +41,8 @@ class ExplorerError(RuntimeError):
 
 def _architectures():
     try:
-        from cppn import ARCHITECTURES
-    except ImportError:
+        from settings import ARCHITECTURES
+    except ImportError:  # before the settings module
         from model import ARCHITECTURES
     return ARCHITECTURES
 
@@ -192,6 +191,9 @@ def export_trained(model_dir="save"):
 
 
 def art_settings(seed=0, architecture=None, c_dim=None, z_dim=None, net_size=None, scale=None):
+    """The art sampler's settings: those given, the Sampler's defaults for the rest."""
+    from sampler import ART_DEFAULTS
+
     settings = dict(ART_DEFAULTS)
     given = dict(architecture=architecture, c_dim=c_dim, z_dim=z_dim, net_size=net_size, scale=scale)
     settings.update({k: v for k, v in given.items() if v is not None})
@@ -338,12 +340,11 @@ def server_address(server):
 def _art_arguments(c):
     c.add_argument("--art", action="store_true", help="random-weight art instead of a trained model")
     c.add_argument("--seed", type=int, default=0, help="art: the seed of the random weights (default: 0)")
-    c.add_argument("--architecture", default=None, help=f"art: one of the Sampler's architectures "
-                                                         f"(default: {ART_DEFAULTS['architecture']})")
+    c.add_argument("--architecture", default=None, help="art: one of the Sampler's architectures (default: tanh)")
     c.add_argument("--c-dim", type=int, choices=(1, 3), default=None, help="art: 1 grey, 3 colour (default: 1)")
-    c.add_argument("--z-dim", type=int, default=None, help=f"art (default: {ART_DEFAULTS['z_dim']})")
-    c.add_argument("--net-size", type=int, default=None, help=f"art (default: {ART_DEFAULTS['net_size']})")
-    c.add_argument("--scale", type=float, default=None, help=f"art (default: {ART_DEFAULTS['scale']})")
+    for name in ("z-dim", "net-size", "scale"):
+        c.add_argument(f"--{name}", type=float if name == "scale" else int, default=None,
+                       help="art (default: the Sampler's, as `sampler.py art`)")
 
 
 def add_commands(subparsers):

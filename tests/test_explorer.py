@@ -82,12 +82,16 @@ def renders(page):
     return page.evaluate("explorer.state.renders")
 
 
-def python_pixels(sampler, z, scale):
-    """What Python writes for this z: `Sampler.generate`'s floats as file pixels, grey as RGB."""
+def to_file_pixels(sampler, image):
+    """A `Sampler.generate` image as the file pixels Python writes, grey as RGB."""
     from render import to_uint8
 
-    pixels = to_uint8(sampler.generate(z[None], SIZE, SIZE, scale), sampler.invert)
+    pixels = to_uint8(image, sampler.invert)
     return np.repeat(pixels[..., None], 3, axis=2) if pixels.ndim == 2 else pixels
+
+
+def python_pixels(sampler, z, scale):
+    return to_file_pixels(sampler, sampler.generate(z[None], SIZE, SIZE, scale))
 
 
 def assert_matches(canvas, sampler, z, scale):
@@ -165,6 +169,33 @@ def test_art_mode_reproduces_python_random_weights(page, url, architecture, colo
     assert np.abs(z).max() <= 1.0  # art latents are uniform(-1, 1)
     sampler = Sampler(z_dim=8, c_dim=3 if colour else 1, scale=10.0, net_size=32, architecture=architecture, seed=5)
     assert_matches(canvas, sampler, z, page.evaluate("explorer.state.scale"))
+
+
+def test_download_png_is_drawn_in_tiles_and_morph_moves_between_a_and_b(page, url, trained_sampler, tmp_path):
+    from PIL import Image
+
+    open_page(page, url, "&tile=32")  # 70×50 in tiles of 32: whole and partial tiles
+    z = page.evaluate("explorer.state.z")
+    page.fill("#png-size", "70x50")
+    with page.expect_download() as download:
+        page.click("#download")
+    path = tmp_path / "download.png"
+    download.value.save_as(path)
+    picture = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    assert picture.shape == (50, 70, 3)
+    expected = to_file_pixels(trained_sampler, trained_sampler.generate(np.float32([z]), 70, 50, 8.0))
+    assert np.abs(picture - expected).max() <= TOLERANCE
+    # Morph: A is this z, B a random one; mid-animation z lies between them.
+    page.click("#set-a")
+    page.click("#random")
+    page.click("#set-b")
+    a, b = np.float32(z), np.float32(page.evaluate("explorer.state.z"))
+    page.click("#morph")
+    page.wait_for_timeout(700)
+    page.click("#morph")  # stop
+    now = np.float32(page.evaluate("explorer.state.z"))
+    assert np.all(now >= np.minimum(a, b) - 1e-5) and np.all(now <= np.maximum(a, b) + 1e-5)
+    assert not np.allclose(now, a) and not np.allclose(now, b)
 
 
 def test_missing_export_shows_an_error_not_a_blank_page(page, url):

@@ -3,9 +3,10 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const TILE = 512; // large pictures are drawn tile by tile, as Python draws them band by band
-  const SHOWN_SLIDERS = 8;
   const params = new URLSearchParams(location.search);
+  // Large pictures are drawn tile by tile, as Python draws them band by band (?tile= for tests).
+  const TILE = parseInt(params.get("tile"), 10) || 512;
+  const SHOWN_SLIDERS = 8;
 
   const ENGINES = { tfjs: "TensorFlow.js WebAssembly", webgl2: "WebGL2 shader", js: "JavaScript" };
   const state = {
@@ -409,7 +410,7 @@
       $("art-zdim").value = art.z_dim;
       $("art-netsize").value = art.net_size;
       $("mode-trained").hidden = true;
-      await loadArt();
+      setMode("art");
     } else {
       state.trained = json;
       buildDigitButtons(json.digits);
