@@ -318,7 +318,7 @@ def _adaptive_bands(generator, z, x_dim, y_dim, scale, memory_mb, verify, stats)
         rows = -(-(band.stop + halo_bottom - first) // side) * side
         window = _Window(generator, z, x_dim, y_dim, scale, first, rows, columns, chunk)
         window.refine(side, ADAPTIVE_TOLERANCE)
-        inside = slice(halo_top, halo_top + band.stop - top)
+        inside = slice(top - first, band.stop - first)
         share = window.evaluated / ((rows + 1) * (columns + 1))
         dense = verify and (share > AUTO_MAX_SHARE or window.sharpest_step(inside, x_dim) > AUTO_SHARPEST_STEP
                             or window.probe(inside, x_dim, rng) > PROBE_TOLERANCE)
@@ -327,8 +327,11 @@ def _adaptive_bands(generator, z, x_dim, y_dim, scale, memory_mb, verify, stats)
             stats["dense_bands"] += 1
             stats["evaluated"] += (band.stop - top) * x_dim
             yield from _bands(generator, z, x_dim, y_dim, scale, memory_mb, top, band.stop)
-        else:
-            yield band, window.values[None, inside, :x_dim]
+        else:  # in pieces of one activation chunk, so that converting them to file pixels takes little memory
+            step = max(1, chunk // x_dim)
+            for piece in range(top, band.stop, step):
+                end = min(piece + step, band.stop)
+                yield slice(piece, end), window.values[None, piece - first:end - first, :x_dim]
 
 
 def _assemble(generator, z, x_dim, y_dim, scale, memory_mb, dtype, convert, method, stats):
