@@ -511,10 +511,10 @@ def main(argv=None):
                 return 0
         args.model_dir = args.model_dir or "save"
         model, config, epoch = load_trained(args.model_dir)
-        digits = is_digit_model(model, config)
+        data, digits = config.get("data") or {}, is_digit_model(model, config)
         print(f"{args.model_dir}: {model.system or 'cppnvae'} model, epoch {epoch}, "
               f"{'digits' if digits else 'colour' if model.c_dim == 3 else 'grey'}, trained on "
-              f"{(config.get('data') or {}).get('split') or 'its data'}", flush=True)
+              f"{data.get('split') or data.get('class') or 'its data'}", flush=True)
         if digits:
             if not os.path.exists(args.classifier):
                 p.exit(1, f"{p.prog}: error: no classifier at {args.classifier}; make it with --train-classifier\n")
@@ -522,7 +522,7 @@ def main(argv=None):
             real, heldout, reference_images, where = digit_references(
                 classifier, args.data_dir, args.heldout_split, args.train_split, model.x_dim, args.samples, args.seed)
             classifier_accuracy = accuracy(classifier, heldout.center_crops(), heldout.labels)
-            if (config.get("data") or {}).get("split") == args.heldout_split:
+            if data.get("split") == args.heldout_split:
                 print(f"note: this model trained on {args.heldout_split}, so its figures against those digits "
                       f"are not held out")
         else:
