@@ -128,12 +128,13 @@ def _export(sampler, kind, extra):
     }
 
 
-def heldout_digits(sampler, config, model_dir):
+def heldout_digits(sampler, config, model_dir, data_dir=None, split=None):
     """{label: z} for the first digit of each class in the run's held-out split (or None if it has none).
 
     The split is config.json's training.heldout_split (the shipped model: train5k,
-    digits it never saw) in the folder it trained from; images are cropped to the
-    model's 26×26 around the centre and encoded to z_mean.
+    digits it never saw) in the folder it trained from, or `split` of the IDX
+    folder `data_dir`; images are cropped to the model's 26×26 around the
+    centre and encoded to z_mean.
     """
     if not (sampler.model.has_encoder and sampler.invert and sampler.c_dim == 1):
         return None
@@ -141,10 +142,10 @@ def heldout_digits(sampler, config, model_dir):
 
     data = config.get("data", {})
     relative = data.get("data_dir_from_run")
-    candidates = [os.path.normpath(os.path.join(model_dir, relative)) if relative else None,
+    candidates = [data_dir, os.path.normpath(os.path.join(model_dir, relative)) if relative else None,
                   config.get("training", {}).get("data_dir")]
     folder = next((c for c in candidates if c and os.path.isdir(c)), None)
-    split = config.get("training", {}).get("heldout_split") or data.get("split") or "t10k"
+    split = split or config.get("training", {}).get("heldout_split") or data.get("split") or "t10k"
     if folder is None:
         return None
     try:
@@ -168,8 +169,12 @@ def _idx_path(folder, split, kind):
     return path + ".gz" if os.path.exists(path + ".gz") else path
 
 
-def export_trained(model_dir="save"):
-    """The trained run in `model_dir` as the page's model.json dict; ExplorerError if there is none."""
+def export_trained(model_dir="save", data_dir=None, split=None):
+    """The trained run in `model_dir` as the page's model.json dict; ExplorerError if there is none.
+
+    `data_dir` and `split`: an IDX folder and split to take the digit buttons'
+    digits from, instead of the run's held-out split.
+    """
     config_path = os.path.join(model_dir, "config.json")
     if not os.path.isdir(model_dir):
         raise ExplorerError(f"model folder {model_dir!r} does not exist; pass --model-dir with a run of "
@@ -186,7 +191,7 @@ def export_trained(model_dir="save"):
             config = json.load(f)
     extra = {"name": os.path.basename(os.path.abspath(model_dir)),
              "system": getattr(sampler.model, "system", "cppnvae"),
-             "digits": heldout_digits(sampler, config, model_dir)}
+             "digits": heldout_digits(sampler, config, model_dir, data_dir, split)}
     return _export(sampler, "trained", extra)
 
 
@@ -337,8 +342,14 @@ def server_address(server):
 # --------------------------------------------------------------------------- command line
 
 
-def _art_arguments(c):
+def _model_arguments(c):
+    c.add_argument("--model-dir", default="save", help="the trained model (default: save)")
+    c.add_argument("--data-dir", default=None, help="IDX folder for the digit buttons (default: the run's data)")
+    c.add_argument("--split", default=None, help="its split (default: the run's held-out split, else its training split)")
     c.add_argument("--art", action="store_true", help="random-weight art instead of a trained model")
+
+
+def _art_arguments(c):
     c.add_argument("--seed", type=int, default=0, help="art: the seed of the random weights (default: 0)")
     c.add_argument("--architecture", default=None, help="art: one of the Sampler's architectures (default: tanh)")
     c.add_argument("--c-dim", type=int, choices=(1, 3), default=None, help="art: 1 grey, 3 colour (default: 1)")
@@ -351,21 +362,21 @@ def add_commands(subparsers):
     """Register `serve` and `export-web` on an argparse subparsers object (sampler.py's, or this module's)."""
     c = subparsers.add_parser("serve", help="Explore a model in the browser: a local web server on 127.0.0.1.",
                               description="Serve the explorer page and a model on 127.0.0.1 (Ctrl-C stops it).")
-    c.add_argument("--model-dir", default="save", help="the trained model (default: save)")
     c.add_argument("--export", default=None, metavar="DIR", help="serve a folder written by export-web instead")
     c.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0: any free one)")
+    _model_arguments(c)
     _art_arguments(c)
     c = subparsers.add_parser("export-web", help="Write the explorer page and a model as static files.",
                               description="Write the explorer page with a model for any static web host.")
-    c.add_argument("--model-dir", default="save", help="the trained model (default: save)")
     c.add_argument("--out", required=True, help="the folder to write (made if missing)")
+    _model_arguments(c)
     _art_arguments(c)
 
 
 def _model_from(args):
     if args.art:
         return export_art(args.seed, args.architecture, args.c_dim, args.z_dim, args.net_size, args.scale)
-    return export_trained(args.model_dir)
+    return export_trained(args.model_dir, args.data_dir, args.split)
 
 
 def run_command(args):
