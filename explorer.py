@@ -116,16 +116,21 @@ def generator_spec(generator):
     return spec, weights
 
 
-def _export(sampler, kind, extra):
-    spec, weights = generator_spec(sampler.model.generator)
+def export_generator(generator, kind="trained", scale=8.0, prior="normal", invert=True, **extra):
+    """Any `Generator` as the page's model.json dict; `extra` (name, system, digits, art) goes in as it is."""
+    spec, weights = generator_spec(generator)
     return {
         "format": FORMAT, "kind": kind, **extra,
         "generator": spec,
-        "defaults": {"scale": float(sampler.scale), "size": 256,
-                     "prior": "normal" if sampler.trained else "uniform", "invert": bool(sampler.invert)},
+        "defaults": {"scale": float(scale), "size": 256, "prior": prior, "invert": bool(invert)},
         "architectures": list(_architectures()),
         "weights": weights.encoded(),
     }
+
+
+def _export(sampler, kind, extra):
+    return export_generator(sampler.model.generator, kind, sampler.scale, "normal" if sampler.trained else "uniform",
+                            sampler.invert, **extra)
 
 
 def heldout_digits(sampler, config, model_dir, data_dir=None, split=None):

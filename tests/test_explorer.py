@@ -203,6 +203,35 @@ def test_download_png_is_drawn_in_tiles_and_morph_moves_between_a_and_b(page, ur
     assert not np.allclose(now, a) and not np.allclose(now, b)
 
 
+def test_a_generator_without_radius_or_z_scaling_draws_python_pixels(page, browser, tmp_path):
+    """System E's kind of generator (z unscaled) without the r input: flags the trained runs on disk do not cover."""
+    try:
+        from cppn import Generator
+    except ImportError:
+        from model import Generator
+    from render import render, to_uint8
+
+    generator = Generator(z_dim=5, c_dim=3, net_size=12, depth=3, architecture="softplus_tanh", stddev=1.0,
+                          use_radius=False, scale_z=False)
+    model = explorer.export_generator(generator, scale=6.0, prior="uniform", invert=False, name="custom",
+                                      system="test", digits=None)
+    server = explorer.make_server(model, port=0, make_art=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"{explorer.server_address(server)}?size={SIZE}")
+        page.wait_for_function("document.body.dataset.state === 'ready'")
+        z = np.float32([0.9, -0.4, 0.1, 0.7, -1.0])
+        before = renders(page)
+        page.evaluate("z => explorer.setZ(z)", z.tolist())
+        canvas, _ = redrawn(page, before)
+    finally:
+        server.shutdown()
+        server.server_close()
+    expected = to_uint8(render(generator, z[None], SIZE, SIZE, 6.0), invert=False).astype(int)
+    assert expected.std() > 0
+    assert np.abs(canvas.astype(int) - expected).max() <= TOLERANCE
+
+
 def test_missing_export_shows_an_error_not_a_blank_page(page, url):
     page.goto(f"{url}?model=no-such-model.json")
     page.wait_for_function("document.body.dataset.state === 'error'")
