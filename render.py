@@ -103,7 +103,7 @@ ADAPTIVE_TOLERANCE = 0.5 / 255
 # 0.64 between pixels, so even its thinnest stroke spans several check samples.
 COARSE_SPAN = 0.5
 # Coarse tiles are powers of two between these sides, in pixels.
-MIN_TILE, MAX_TILE = 2, 256
+MIN_TILE, MAX_TILE = 2, 64
 # "auto": images smaller than this render dense (adaptive gains nothing there).
 AUTO_MIN_PIXELS = 512 * 512
 # "auto": one filled pixel in PROBE_EVERY is evaluated as well; a probe further
@@ -293,17 +293,17 @@ def _adaptive_bands(generator, z, x_dim, y_dim, scale, memory_mb, verify, stats)
     Bands of rows are refined one at a time with a halo of one coarse tile
     above and below (so a rough tile's neighbour across a band edge refines
     too); the band's sample buffer and the network's activations each stay
-    within about half of `memory_mb`. With `verify` ("auto"), probes check the
+    within about a quarter of `memory_mb`. With `verify` ("auto"), probes check the
     fill and a band with detail finer than the lattice, or one where
     adaptive rendering would evaluate most pixels, renders dense instead —
     and so does the rest of that image.
     """
     memory_mb = RENDER_MEMORY_MB if memory_mb is None else memory_mb
-    chunk = chunk_pixels(generator.net_size, memory_mb / 2)
+    chunk = chunk_pixels(generator.net_size, memory_mb / 4)
     side = coarse_tile(x_dim, y_dim, scale)
     columns = -(-x_dim // side) * side
     bytes_per_row = (columns + 1) * (4 * generator.c_dim + 1)
-    band_rows = max(side, int(memory_mb * 2**20 / 2 // bytes_per_row) // side * side - 2 * side)
+    band_rows = max(side, int(memory_mb * 2**20 / 4 // bytes_per_row) // side * side - 2 * side)
     rng = np.random.default_rng(0)
     dense = False
     for top in range(0, y_dim, band_rows):
