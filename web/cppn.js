@@ -312,7 +312,7 @@ void main() { gl_Position = vec4(p, 0.0, 1.0); }`;
     static async create(base) {
       if (typeof tf === "undefined" || !tf.wasm) throw new Error("TensorFlow.js is not loaded");
       tf.wasm.setWasmPaths(base);
-      if (globalThis.crossOriginIsolated) tf.wasm.setThreadsCount(navigator.hardwareConcurrency || 1);
+      // Threads: tfjs' own choice (min(4, cores / 2)) where the page is cross-origin isolated, as `serve` makes it.
       if (!(await tf.setBackend("wasm"))) throw new Error("TensorFlow.js' WebAssembly backend did not start");
       await tf.ready();
       return new TFRenderer();
