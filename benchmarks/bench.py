@@ -1,7 +1,9 @@
 """How close rendering and training come to this machine's limit: prints each figure with its baseline.
 
-    python benchmarks/bench.py            # the full run (about 15 minutes on 2 CPU cores)
+    python benchmarks/bench.py            # the full run (most of an hour on 2 CPU cores)
     python benchmarks/bench.py --quick    # smaller sizes, to check it works
+    python benchmarks/bench.py --only adaptive,posters --repeats 3   # some sections (see --help)
+    python benchmarks/bench.py --only errors --seeds 100             # adaptive and auto against dense
 
 Every time is the median of repeats; every speed is set against a baseline
 measured in the same process (the GEMM peak, the naive render), so the
@@ -25,8 +27,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import render  # noqa: E402
-from model import Generator, load_trained  # noqa: E402
+from cppn import Generator  # noqa: E402
 from ops import coordinates  # noqa: E402
+from run_folder import load_trained  # noqa: E402
+from settings import ARCHITECTURES  # noqa: E402
 
 
 def median_time(function, repeats):
@@ -118,6 +122,23 @@ def without_activations(generator):
     return linear
 
 
+def xla_render(generator, z, size, scale, memory_mb):
+    """The dense render through an XLA-compiled `call` on fixed-size chunks (the last one padded: no recompiles)."""
+    chunk = render.chunk_pixels(generator.net_size, memory_mb)
+    compiled = tf.function(lambda z, coords, scale: generator(z, coords, scale=scale), jit_compile=True)
+
+    def draw():
+        image = np.empty((size * size, generator.c_dim), np.float32)
+        for top in range(0, size, max(1, chunk // size)):
+            coords = coordinates(size, size, scale, rows=slice(top, top + max(1, chunk // size)))
+            padded = np.zeros((max(1, chunk // size) * size, 3), np.float32)
+            padded[:len(coords)] = coords
+            image[top * size:top * size + len(coords)] = compiled(z, padded, np.float32(scale)).numpy()[0, :len(coords)]
+        return image
+
+    return draw
+
+
 def render_figures(generator, size, repeats, peak):
     z = np.random.default_rng(0).normal(size=(1, generator.z_dim)).astype(np.float32)
     chunked = median_time(lambda: render.render(generator, z, size, size, 8.0), repeats)
@@ -134,6 +155,141 @@ def render_figures(generator, size, repeats, peak):
           f"the activations take {1 - products / chunked:.0%} of the render")
     print(f"3. naive upstream render (z tiled to every pixel, whole image in one call): {naive:.3f} s; "
           f"chunked is {naive / chunked:.2f}× faster")
+    # Band sizes and XLA, interleaved so that a busy machine slows every variant alike.
+    variants = {}
+    for memory_mb in (64, render.RENDER_MEMORY_MB, 1024):
+        variants[f"draw, {memory_mb} MB bands"] = lambda m=memory_mb: render.render(generator, z, size, size, 8.0, m)
+        variants[f"XLA, {memory_mb} MB bands"] = xla_render(generator, z, size, 8.0, memory_mb)
+    times = {name: [] for name in variants}
+    for name, function in variants.items():
+        function()  # compiles
+    for _ in range(repeats):
+        for name, function in variants.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    baseline = float(np.median(times[f"draw, {render.RENDER_MEMORY_MB} MB bands"]))
+    for name, measured in times.items():
+        seconds = float(np.median(measured))
+        print(f"   dense {name}: {seconds:.3f} s ({baseline / seconds:.2f}× the default), "
+              f"{flops / seconds / 1e9 / peak:.0%} of the GEMM peak")
+
+
+def random_art_weights(generator, rng):
+    """Give `generator` fresh weights from its own initialisers' N(0, stddev²) (no new generator: no retracing)."""
+    for layer in generator._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.Dense):
+            layer.kernel.assign(rng.normal(0.0, layer.kernel_initializer.stddev, layer.kernel.shape).astype(np.float32))
+            if layer.use_bias:
+                layer.bias.assign(rng.normal(0.0, layer.bias_initializer.stddev, layer.bias.shape).astype(np.float32))
+
+
+def compare(generator, z, x_dim, y_dim, scale, method, dense=None):
+    """(largest float error, largest file-pixel error in levels, share evaluated, dense bands) of `method` vs dense."""
+    dense = render.render(generator, z, x_dim, y_dim, scale) if dense is None else dense
+    stats = {}
+    images = render.render(generator, z, x_dim, y_dim, scale, method=method, stats=stats)
+    levels = np.abs(render._file_pixels(images).astype(int) - render._file_pixels(dense)).max()
+    return float(np.abs(images - dense).max()), int(levels), stats["evaluated"] / stats["pixels"], stats["dense_bands"]
+
+
+def error_figures(digits, seeds, size, adaptive_art_seeds):
+    """Adaptive and auto against dense: the shipped model and random-weight art of every architecture.
+
+    Auto is what users get; forced adaptive on art (which auto mostly renders
+    dense) is measured on its first `adaptive_art_seeds` seeds only.
+    """
+    rng = np.random.default_rng(0)
+    print(f"8. adaptive and auto vs dense, largest error over {seeds} seeds (float ink in 1/255, and file pixels "
+          f"in levels), share of pixels the network evaluated:")
+    rows = [("shipped digit model", digits, lambda: rng.normal(size=(1, digits.z_dim)), size, size, 8.0, None, seeds)]
+    for architecture in ARCHITECTURES:  # Sampler's art defaults: z_dim 8, scale 10, net_size 32, 1080×1060
+        art = Generator(z_dim=8, c_dim=1, net_size=32, architecture=architecture, stddev=1.0)
+        rows.append((f"art {architecture}", art, lambda: rng.uniform(-1.0, 1.0, size=(1, 8)), size, size * 53 // 54,
+                     10.0, art, adaptive_art_seeds))
+    for name, generator, draw_z, x_dim, y_dim, scale, redraw, adaptive_seeds in rows:
+        found = {"auto": [], "adaptive": []}
+        for seed in range(seeds):
+            if redraw is not None:
+                random_art_weights(redraw, rng)
+            z = draw_z().astype(np.float32)
+            dense = render.render(generator, z, x_dim, y_dim, scale)
+            for method in found:
+                if method == "auto" or seed < adaptive_seeds:
+                    found[method].append(compare(generator, z, x_dim, y_dim, scale, method, dense))
+        line = []
+        for method, results in found.items():
+            if not results:
+                continue
+            error, levels = max(r[0] for r in results), max(r[1] for r in results)
+            went_dense = np.mean([r[2] >= 1 for r in results])  # the network ran on every pixel
+            line.append(f"{method} ({len(results)} seeds) {error * 255:.2f}/255, {levels} level{'s' * (levels != 1)}, "
+                        f"median share {np.median([r[2] for r in results]):.0%}"
+                        + (f", dense for {went_dense:.0%} of images" if method == "auto" else ""))
+        print(f"   {name} ({x_dim}×{y_dim}, scale {scale:g}): " + "; ".join(line), flush=True)
+
+
+def adaptive_figures(generator, size, seeds, repeats):
+    """Dense, adaptive and auto 1080×1080 stills side by side in this process: medians over seeds, ratios, share."""
+    rng = np.random.default_rng(1)
+    times = {method: [] for method in render.METHODS}
+    shares = []
+    for _ in range(seeds):
+        z = rng.normal(size=(1, generator.z_dim)).astype(np.float32)
+        for method in render.METHODS:
+            stats = {}
+            times[method].append(median_time(
+                lambda: render.render_pixels(generator, z, size, size, 8.0, method=method, stats=stats), repeats))
+            if method == "adaptive":
+                shares.append(stats["evaluated"] / stats["pixels"])
+    dense = float(np.median(times["dense"]))
+    print(f"7. {size}×{size} stills to file pixels, {seeds} seeds: dense {dense:.3f} s; " + ", ".join(
+        f"{m} {np.median(times[m]):.3f} s ({dense / np.median(times[m]):.2f}× faster)" for m in ("adaptive", "auto"))
+        + f"; per-seed speed-up of adaptive {np.min(np.divide(times['dense'], times['adaptive'])):.2f}× to "
+        f"{np.max(np.divide(times['dense'], times['adaptive'])):.2f}×; the network evaluated "
+        f"{np.median(shares):.1%} of the pixels (median; {min(shares):.1%} to {max(shares):.1%})")
+
+
+def render_once(size, method, rows):
+    """Child process: render_pixels of the shipped model, a size×size still → prints seconds and share evaluated.
+
+    With `rows`, dense renders only the first `rows` rows (its time grows exactly
+    with the rows) into a whole image's pixels, touched first, so that its peak
+    memory is the whole render's.
+    """
+    model, _, _ = load_trained(os.path.join(ROOT, "save"))
+    generator = model.generator
+    z = np.random.default_rng(1).normal(size=(1, model.z_dim)).astype(np.float32)
+    render.render_pixels(generator, z, 64, 64, 8.0, method=method)  # traces outside the timing
+    stats = {}
+    start = time.perf_counter()
+    if rows:
+        pixels = np.empty((size, size), np.uint8)
+        pixels.fill(255)
+        for band, floats in render._bands(generator, z, size, size, 8.0, None, 0, rows):
+            pixels[band] = render._file_pixels(floats)[0, ..., 0]
+        stats = {"evaluated": rows * size, "pixels": rows * size}
+    else:
+        render.render_pixels(generator, z, size, size, 8.0, method=method, stats=stats)
+    print("seconds", time.perf_counter() - start, "share", stats["evaluated"] / stats["pixels"])
+
+
+def poster_figures(sizes, dense_rows):
+    """Dense and adaptive posters, each in its own process: time and peak RSS (dense timed on `dense_rows` rows)."""
+    for size in sizes:
+        figures = {}
+        for method in ("dense", "adaptive"):
+            rows = dense_rows if method == "dense" and dense_rows and dense_rows < size else 0
+            rss, _, output = run_measured(os.path.abspath(__file__), "--render-once", size, method, rows)
+            words = output.split()
+            seconds = float(words[words.index("seconds") + 1]) * (size / rows if rows else 1)
+            figures[method] = (rss, seconds, float(words[words.index("share") + 1]), rows)
+        (d_rss, d_s, _, d_rows), (a_rss, a_s, share, _) = figures["dense"], figures["adaptive"]
+        timed = f" (timed on its first {d_rows} rows, × {size / d_rows:g})" if d_rows else ""
+        print(f"9. {size}×{size} poster to file pixels, each in its own process: dense {d_s:.1f} s{timed}, "
+              f"adaptive {a_s:.1f} s = {d_s / a_s:.2f}× faster, network on {share:.2%} of the pixels; "
+              f"peak RSS dense {d_rss:.0f} MB, adaptive {a_rss:.0f} MB; its uint8 pixels {size * size / 2**20:.0f} MB",
+              flush=True)
 
 
 # Runs a script and reports its peak RSS from /proc (Linux). A child's own
@@ -153,8 +309,8 @@ sys.exit(code)
 """
 
 
-def run_with_peak_rss(script, *args):
-    """Run `python script args…` in its own process → (peak RSS in MB, seconds); raises if it fails."""
+def run_measured(script, *args):
+    """Run `python script args…` in its own process → (peak RSS in MB, seconds, its stdout); raises if it fails."""
     command = [sys.executable, "-c", PEAK_RSS_LAUNCHER, script, *map(str, args)]
     start = time.perf_counter()
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -162,7 +318,12 @@ def run_with_peak_rss(script, *args):
     if result.returncode != 0:
         raise RuntimeError(f"{script} {' '.join(map(str, args))} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
     peak_kb = int(result.stderr.rsplit("peak RSS kB", 1)[1].split()[0])
-    return peak_kb / 1024, seconds
+    return peak_kb / 1024, seconds, result.stdout
+
+
+def run_with_peak_rss(script, *args):
+    """Run `python script args…` in its own process → (peak RSS in MB, seconds); raises if it fails."""
+    return run_measured(script, *args)[:2]
 
 
 def peak_rss(size, folder):
@@ -204,51 +365,75 @@ def training_figures(batches, peak):
           f"{500 / np.median(seconds):.0f} images/s, {gflops:.1f} GFLOP/s = {gflops / peak:.0%} of the GEMM peak")
 
 
-def animation_figures(generator, size, frames_per_transition):
-    """The 0→9 loop's 10 transitions, rendered to file pixels, whole transitions per call vs one frame per call."""
+def animation_figures(generator, size, frames_per_transition, measured):
+    """The 0→9 loop to file pixels: dense (whole transitions per call and one frame per call), adaptive and auto,
+    timed on the first `measured` frames of its first transition and extrapolated to its 10 transitions."""
     rng = np.random.default_rng(0)
     zs = rng.normal(size=(10, generator.z_dim)).astype(np.float32)
     t = np.sin(np.arange(frames_per_transition) / frames_per_transition * np.pi / 2)[:, None].astype(np.float32)
-    transitions = [zs[i] + (zs[(i + 1) % 10] - zs[i]) * t for i in range(10)]
+    frames = (zs[0] + (zs[1] - zs[0]) * t)[:measured]
 
-    def one_transition(frames_per_call):
-        z = transitions[0]
-        for i in range(0, len(z), frames_per_call):
-            render.render_pixels(generator, z[i:i + frames_per_call], size, size, 8.0)
+    def part(frames_per_call, method="dense"):
+        for i in range(0, len(frames), frames_per_call):
+            render.render_pixels(generator, frames[i:i + frames_per_call], size, size, 8.0, method=method)
 
-    batched = median_time(lambda: one_transition(frames_per_transition), 1)
-    single = median_time(lambda: one_transition(1), 1)
-    best = frames_per_transition if batched <= single else 1
-    start = time.perf_counter()
-    for z in transitions:
-        for i in range(0, len(z), best):
-            render.render_pixels(generator, z[i:i + best], size, size, 8.0)
-    total = time.perf_counter() - start
-    print(f"6. 0→9 animation, {10 * frames_per_transition} frames at {size}×{size}: {total:.1f} s "
-          f"({total / (10 * frames_per_transition):.2f} s per frame). One transition: "
-          f"{frames_per_transition} frames per call {batched:.1f} s, 1 frame per call {single:.1f} s "
-          f"({single / batched:.2f}×)")
+    scale_up = 10 * frames_per_transition / measured
+    batched, single, adaptive, auto = (scale_up * median_time(function, 1) for function in (
+        lambda: part(measured), lambda: part(1), lambda: part(measured, "adaptive"), lambda: part(measured, "auto")))
+    dense = min(batched, single)
+    print(f"6. 0→9 animation, {10 * frames_per_transition} frames at {size}×{size} (timed on {measured} frames, "
+          f"× {scale_up:g}): dense {dense:.1f} s ({dense / (10 * frames_per_transition):.2f} s per frame; "
+          f"{measured} frames per call {batched:.1f} s, 1 frame per call {single:.1f} s), adaptive {adaptive:.1f} s "
+          f"({dense / adaptive:.2f}× faster), auto {auto:.1f} s ({dense / auto:.2f}× faster)", flush=True)
+
+
+SECTIONS = ("render", "stills", "training", "adaptive", "posters", "animation", "errors")
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small sizes: checks the script, not the machine")
+    p.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    p.add_argument("--seeds", type=int, default=None, help="seeds of the error figures (default 100; quick: 3)")
+    p.add_argument("--adaptive-art-seeds", type=int, default=10,
+                   help="of those, how many also measure forced adaptive on art (auto measures them all)")
+    p.add_argument("--dense-rows", type=int, default=2048,
+                   help="time the dense 16384² poster on this many rows and scale up (0: whole image)")
+    p.add_argument("--repeats", type=int, default=5, help="timed repeats of each render (median)")
+    p.add_argument("--frames", type=int, default=24, help="animation frames timed (of 240), then extrapolated")
+    p.add_argument("--render-once", nargs=3, metavar=("SIZE", "METHOD", "ROWS"), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.render_once:
+        return render_once(int(args.render_once[0]), args.render_once[1], int(args.render_once[2]))
+    sections = set(args.only.split(","))
+    if sections - set(SECTIONS):
+        p.error(f"unknown sections {', '.join(sorted(sections - set(SECTIONS)))}; choose from {', '.join(SECTIONS)}")
     size = 256 if args.quick else 1080
-    still_sizes = (512, 1024) if args.quick else (4096, 8192, 16384)
+    still_sizes = (512, 1024) if args.quick else (4096, 8192)
     print(f"TensorFlow {tf.__version__}, devices: {', '.join(d.device_type for d in tf.config.list_logical_devices())}, "
           f"{os.cpu_count()} CPU cores")
     peak = gemm_peak(1024 if args.quick else 4096)
     print(f"1. fp32 GEMM peak ({'1024' if args.quick else '4096'}²): {peak:.1f} GFLOP/s")
     model, _, _ = load_trained(os.path.join(ROOT, "save"))
-    render_figures(model.generator, size, 3 if args.quick else 7, peak)
-    with tempfile.TemporaryDirectory() as folder:
-        for side in still_sizes:
-            rss, seconds = peak_rss(side, folder)
-            print(f"4. {side}×{side} still (sampler.py sample, its own process): peak RSS {rss:.0f} MB, "
-                  f"{seconds:.0f} s; its uint8 pixels are {side * side / 2**20:.0f} MB")
-    training_figures(2 if args.quick else 6, peak)
-    animation_figures(model.generator, size, 4 if args.quick else 24)
+    if "render" in sections:
+        render_figures(model.generator, size, 3 if args.quick else args.repeats, peak)
+    if "stills" in sections:
+        with tempfile.TemporaryDirectory() as folder:
+            for side in still_sizes:
+                rss, seconds = peak_rss(side, folder)
+                print(f"4. {side}×{side} still (sampler.py sample, its own process): peak RSS {rss:.0f} MB, "
+                      f"{seconds:.0f} s; its uint8 pixels are {side * side / 2**20:.0f} MB")
+    if "training" in sections:
+        training_figures(2 if args.quick else 6, peak)
+    if "adaptive" in sections:
+        adaptive_figures(model.generator, size, 3 if args.quick else 5, 1 if args.quick else args.repeats)
+    if "posters" in sections:
+        poster_figures((1024, 2048) if args.quick else (4096, 16384), 0 if args.quick else args.dense_rows)
+    if "animation" in sections:
+        animation_figures(model.generator, size, 4 if args.quick else 24, 4 if args.quick else args.frames)
+    if "errors" in sections:
+        error_figures(model.generator, args.seeds or (3 if args.quick else 100), 256 if args.quick else 1080,
+                      args.adaptive_art_seeds)
 
 
 if __name__ == "__main__":
