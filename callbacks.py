@@ -2,6 +2,7 @@
 
 import math
 import os
+import time
 
 import keras
 import numpy as np
@@ -16,30 +17,44 @@ class TrainingDiverged(Exception):
     """A loss became NaN/Inf or exploded; training stopped before saving anything more."""
 
 
-class EpochCheckpoint(keras.callbacks.Callback):
-    """`model.save_model(save_dir, epoch)` every `checkpoint_step` epochs and once at the end.
+class TrainingCheckpoint(keras.callbacks.Callback):
+    """Checkpoint every `checkpoint_step` epochs, at the end, and within epochs every `minutes` (or `batches`).
 
-    The number on a checkpoint is the count of completed epochs, which is
-    where a resumed run starts.
+    A checkpoint records the completed epochs and the batches done since, so
+    a killed run loses at most the work since the last one. `first_batch` is
+    where the first epoch of this `fit` starts (a resumed, interrupted epoch).
     """
 
-    def __init__(self, save_dir, checkpoint_step=1):
+    def __init__(self, run_dir, checkpoint_step=1, minutes=5.0, batches=None, first_batch=0):
         super().__init__()
-        self.save_dir, self.checkpoint_step = save_dir, checkpoint_step
-        self.completed = self.saved = None
+        self.run_dir, self.checkpoint_step = run_dir, checkpoint_step
+        self.minutes, self.batches, self.first_batch = minutes, batches, first_batch
+        self.epoch = self.completed = self.saved = None
+        self.last_save = time.monotonic()
 
-    def _save(self, epochs):
-        path = self.model.save_model(self.save_dir, epochs)
-        self.saved = epochs
+    def _save(self, epochs, batch=0):
+        path = self.model.save_model(self.run_dir, epochs, batch=batch)
+        self.saved, self.last_save = (epochs, batch), time.monotonic()
         print(f"saved {path}", flush=True)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = self.first_batch + batch + 1
+        if done == self.params.get("steps", 0) + self.first_batch:
+            return  # the epoch's last batch: its checkpoint is the epoch's
+        due = self.batches and done % self.batches == 0
+        if due or (self.minutes and time.monotonic() - self.last_save > 60 * self.minutes):
+            self._save(self.epoch, done)
+
     def on_epoch_end(self, epoch, logs=None):
-        self.completed = epoch + 1
+        self.completed, self.first_batch = epoch + 1, 0
         if self.completed % self.checkpoint_step == 0:
             self._save(self.completed)
 
     def on_train_end(self, logs=None):
-        if self.completed is not None and self.saved != self.completed:
+        if self.completed is not None and self.saved != (self.completed, 0):
             self._save(self.completed)
 
 

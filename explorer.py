@@ -26,6 +26,8 @@ import threading
 
 import numpy as np
 
+from settings import ARCHITECTURES
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 WEB_DIR = os.path.join(HERE, "web")
 FORMAT = "cppn-explorer/1"
@@ -37,14 +39,6 @@ ART_LIMITS = dict(z_dim=256, net_size=256)  # what the server builds on request
 
 class ExplorerError(RuntimeError):
     """Something the user can fix (a bad model folder, a missing export, a busy port): the message says what."""
-
-
-def _architectures():
-    try:
-        from settings import ARCHITECTURES
-    except ImportError:  # before the settings module
-        from model import ARCHITECTURES
-    return ARCHITECTURES
 
 
 # --------------------------------------------------------------------------- export
@@ -101,7 +95,7 @@ def generator_spec(generator):
             continue
         dense = inner.layers if isinstance(inner, keras.Sequential) else [inner]
         steps.append({"residual": residual, "layers": [_dense(d, weights) for d in dense]})
-    output = _architectures()[generator.architecture].output
+    output = ARCHITECTURES[generator.architecture].output
     spec = {
         "z_dim": generator.z_dim, "c_dim": generator.c_dim, "net_size": generator.net_size,
         "architecture": generator.architecture, "scale_z": bool(generator.scale_z),
@@ -123,7 +117,7 @@ def export_generator(generator, kind="trained", scale=8.0, prior="normal", inver
         "format": FORMAT, "kind": kind, **extra,
         "generator": spec,
         "defaults": {"scale": float(scale), "size": 256, "prior": prior, "invert": bool(invert)},
-        "architectures": list(_architectures()),
+        "architectures": list(ARCHITECTURES),
         "weights": weights.encoded(),
     }
 
@@ -208,9 +202,9 @@ def art_settings(seed=0, architecture=None, c_dim=None, z_dim=None, net_size=Non
     given = dict(architecture=architecture, c_dim=c_dim, z_dim=z_dim, net_size=net_size, scale=scale)
     settings.update({k: v for k, v in given.items() if v is not None})
     settings["seed"] = int(seed)
-    if settings["architecture"] not in _architectures():
+    if settings["architecture"] not in ARCHITECTURES:
         raise ExplorerError(f"unknown architecture {settings['architecture']!r}; "
-                            f"choose one of {', '.join(_architectures())}")
+                            f"choose one of {', '.join(ARCHITECTURES)}")
     return settings
 
 

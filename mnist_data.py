@@ -1,15 +1,15 @@
-"""Training images: upstream's IDX reader and `DataSet`, a `tf.data` pipeline, tfds loading.
+"""Upstream's MNIST reader and `DataSet`: IDX files in, shuffled batches of random crops out.
 
 Images are float32 in [0, 1], shape [N, height, width, c_dim]; for MNIST
 28×28×1 with 1 = ink. Training sees random crops of the model's size (26×26
 digits: row and column offsets 0, 1 or 2, as upstream's `distort_batch`
-did; 30×30 of CIFAR-10's 32×32, with random horizontal flips). Image folders
-are read by `image_folder.py`.
+did; 30×30 of CIFAR-10's 32×32, with random horizontal flips). Every source
+of images ends in a `DataSet`: IDX files here, tensorflow-datasets and the
+choice of source in `datasets.py`, folders of pictures in `image_folder.py`.
 """
 
 import gzip
 import os
-import socket
 import struct
 import zlib
 
@@ -19,15 +19,6 @@ IMAGE_SIZE = 28
 CROP_SIZE = 26
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
-# tensorflow-datasets names → whether 1 means ink (saved inverted, dark on white) and the default split.
-TFDS_DATASETS = {
-    "mnist": dict(ink=True, split="train"),
-    "fashion_mnist": dict(ink=True, split="train"),
-    "cifar10": dict(ink=False, split="train+test"),  # the colour post trained on one class of both
-}
-CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-# Where tensorflow-datasets downloads MNIST-like sets from.
-DOWNLOAD_HOST = ("storage.googleapis.com", 443)
 
 
 class DataError(Exception):
@@ -189,30 +180,47 @@ class DataSet:
 
         show_image(image, self.ink)
 
-    def tf_dataset(self, batch_size, shuffle=True, seed=None, with_labels=False):
-        """A `tf.data` pipeline for `fit()`: reshuffled each epoch, cropped (and flipped), whole batches only."""
+    def tf_dataset(self, batch_size, seed=0, crop_size=None, with_labels=False, first_epoch=0, skip_batches=0):
+        """An endless `tf.data` stream of whole batches for `fit()`, epoch after epoch from `first_epoch`.
+
+        Each epoch's order, crops (and flips) are a function of (seed, epoch)
+        alone, so a run resumed at any batch sees exactly the batches an
+        uninterrupted run would: `skip_batches` drops the first batches of
+        `first_epoch`. `crop_size` defaults to the data set's.
+        """
         import tensorflow as tf
 
-        if not 1 <= batch_size <= self.num_examples:
-            raise ValueError(
-                f"batch_size {batch_size} does not fit a data set of {self.num_examples} images; "
-                f"use a batch size between 1 and {self.num_examples}"
-            )
+        n = self.num_examples
+        if not 1 <= batch_size <= n:
+            raise ValueError(f"batch_size {batch_size} does not fit a data set of {n} images; "
+                             f"use a batch size between 1 and {n}")
         if with_labels and self._labels is None:
             raise ValueError("this data set has no labels")
-        ds = tf.data.Dataset.from_tensor_slices((self._images, self._labels) if with_labels else self._images)
-        if shuffle:
-            ds = ds.shuffle(self.num_examples, seed=seed, reshuffle_each_iteration=True)
-        crop = [self.crop_size, self.crop_size, self._images.shape[-1]]
+        size = self.crop_size if crop_size is None else crop_size
+        used = n // batch_size * batch_size  # whole batches only, as upstream
+        seed = tf.constant(seed, tf.int64)
+        images = tf.constant(self._images)
+        labels = tf.constant(self._labels if with_labels else np.zeros(n, np.int64))
+        crop = [size, size, self._images.shape[-1]]
 
-        def random_crop(image, *label):
-            image = tf.image.random_crop(image, crop, seed=seed)
+        def epoch(e):
+            order = tf.argsort(tf.random.stateless_uniform([n], seed=tf.stack([seed, e])))[:used]
+            keys = e * n + tf.range(used, dtype=tf.int64)
+            return tf.data.Dataset.from_tensor_slices((order, keys))
+
+        def example(index, key):
+            image = tf.image.stateless_random_crop(tf.gather(images, index), crop, seed=tf.stack([seed, key]))
             if self.flip:
-                image = tf.image.random_flip_left_right(image, seed=seed)
-            return (image, *label) if label else image
+                image = tf.image.stateless_random_flip_left_right(image, seed=tf.stack([key, seed]))
+            return (image, tf.gather(labels, index)) if with_labels else image
 
-        ds = ds.map(random_crop, num_parallel_calls=tf.data.AUTOTUNE)
+        ds = tf.data.Dataset.range(first_epoch, 2**62).flat_map(epoch).skip(skip_batches * batch_size)
+        ds = ds.map(example, num_parallel_calls=tf.data.AUTOTUNE)
         return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+    def batches_per_epoch(self, batch_size):
+        """Whole batches in one epoch."""
+        return self.num_examples // batch_size
 
     def center_crops(self):
         """Every image cut to its central crop_size × crop_size, the size the model draws."""
@@ -228,82 +236,3 @@ class DataSet:
         keep = self._labels == names.index(name)
         return DataSet(self._images[keep], self._labels[keep], seed=int(self._rng.integers(2**31)),
                        crop_size=self.crop_size, flip=self.flip, class_names=names, ink=self.ink)
-
-
-# --------------------------------------------------------------------------- tensorflow-datasets
-
-
-def network_available(address=DOWNLOAD_HOST, timeout=3.0):
-    """Whether the tfds download host answers within `timeout` seconds."""
-    try:
-        socket.create_connection(address, timeout=timeout).close()
-        return True
-    except OSError:
-        return False
-
-
-def load_tfds(name="mnist", split=None, seed=None, crop_size=CROP_SIZE, flip=None):
-    """Load MNIST, Fashion-MNIST or CIFAR-10 through tensorflow-datasets → `DataSet`.
-
-    Uses the local tfds copy if there is one; downloads only when the network
-    answers, and otherwise fails at once (tfds alone retries for minutes).
-    `split` defaults to the dataset's (CIFAR-10: train+test); `flip`
-    defaults to on for CIFAR-10's photos, off for digits.
-    """
-    if name not in TFDS_DATASETS:
-        raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(TFDS_DATASETS)}")
-    import tensorflow_datasets as tfds
-
-    info = TFDS_DATASETS[name]
-    tfds_split = {"t10k": "test"}.get(split, split) or info["split"]
-    load = dict(split=tfds_split, as_supervised=True)
-    try:
-        try:
-            ds = tfds.load(name, download=False, **load)
-        except AssertionError:
-            if not network_available():
-                hint = ("pass --data-dir with a folder of IDX files instead (e.g. --data-dir ../shared/mnist "
-                        "--split t10k), or run once online to download it")
-                if not info["ink"]:
-                    hint = "run once online to download it, or train on a folder of images (--dataset folder --data-dir DIR)"
-                raise DataError(f"{name} is not in the tensorflow-datasets cache and the network is unreachable; {hint}") from None
-            ds = tfds.load(name, download=True, **load)
-    except ValueError as error:
-        raise DataError(f"{name}: {error}; tfds splits are train and test (t10k), or train+test") from None
-    # Ordinary batches, concatenated: batch_size=-1 aborts TensorFlow on tfds' mock data.
-    batches = list(tfds.as_numpy(ds.batch(4096)))
-    images = np.concatenate([images for images, _ in batches])
-    labels = np.concatenate([labels for _, labels in batches])
-    # tfds learns CIFAR-10's names from the download itself (offline or mocked it has 0-9): use the known ones.
-    names = CIFAR10_CLASSES if name == "cifar10" else tfds.builder(name).info.features["label"].names
-    return DataSet(images, labels, seed=seed, crop_size=crop_size, flip=(not info["ink"]) if flip is None else flip,
-                   class_names=names, ink=info["ink"])
-
-
-def load_dataset(dataset="mnist", data_dir=None, split=None, seed=None, class_name=None, crop_size=CROP_SIZE,
-                 flip=None, c_dim=None, resize=None):
-    """The training images → `DataSet`.
-
-    `dataset` "folder" reads the images in `data_dir` (see image_folder.py);
-    otherwise an IDX folder when `data_dir` is given, else tensorflow-datasets.
-    `class_name` keeps one class (e.g. "frog"); `c_dim` 1 or 3 asks for grey
-    or colour (folders; None: as the images are); `resize` scales folder
-    images to that side first.
-    """
-    if dataset == "folder":
-        from image_folder import read_image_folder
-
-        if not data_dir:
-            raise DataError("--dataset folder reads your images from --data-dir DIR (PNG or JPEG, "
-                            "optionally one subfolder per class)")
-        data = read_image_folder(data_dir, c_dim=c_dim, resize=resize, seed=seed, crop_size=crop_size,
-                                 flip=bool(flip))
-    elif data_dir:
-        data = read_data_sets(data_dir, split or "train", seed=seed, crop_size=crop_size, flip=bool(flip))
-    else:
-        data = load_tfds(dataset, split, seed=seed, crop_size=crop_size, flip=flip)
-    if c_dim is not None and data.images.shape[-1] != c_dim:
-        raise DataError(f"{dataset} images have {data.images.shape[-1]} channel(s) but the model draws "
-                        f"{c_dim} (c_dim {c_dim}); {'grey' if c_dim == 1 else 'colour'} training needs "
-                        f"{'grey' if c_dim == 1 else 'colour'} images")
-    return data.only_class(class_name) if class_name is not None else data

@@ -463,15 +463,31 @@ def atomic_output(path):
             os.remove(tmp)
 
 
+# Still-image formats by file extension (Pillow's names).
+IMAGE_EXTENSIONS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP", ".webp": "WEBP", ".tif": "TIFF",
+                    ".tiff": "TIFF"}
+
+
+def image_format(path):
+    """The still-image format a file name asks for, or a clear error (never PNG data under another name)."""
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    if ext not in IMAGE_EXTENSIONS:
+        raise ValueError(f"cannot tell an image format from {os.fspath(path)!r}: end the name with one of "
+                         f"{', '.join(IMAGE_EXTENSIONS)}")
+    return IMAGE_EXTENSIONS[ext]
+
+
 def write_png(image, path, size=None, invert=True):
-    """Save one image as PNG (floats inverted if `invert`); `size=(width, height)` resizes it first."""
+    """Save one image (floats inverted if `invert`) in the format its extension names, PNG for `.png`;
+    `size=(width, height)` resizes it first."""
     from PIL import Image
 
+    kind = image_format(path)
     picture = Image.fromarray(to_uint8(image, invert))
     if size is not None:
         picture = picture.resize(tuple(int(s) for s in size))
     with atomic_output(path) as tmp:
-        picture.save(tmp, format="PNG")
+        picture.save(tmp, format=kind)
 
 
 def write_gif(frames, path, durations, loop=0, invert=True):
@@ -482,6 +498,8 @@ def write_gif(frames, path, durations, loop=0, invert=True):
     """
     import imageio.v3 as iio
 
+    if not os.fspath(path).lower().endswith(".gif"):
+        raise ValueError(f"{os.fspath(path)!r}: an animated GIF's name must end in .gif")
     frames = [to_uint8(frame, invert) for frame in frames]
     durations = np.broadcast_to(np.asarray(durations, dtype=float), (len(frames),))
     with atomic_output(path) as tmp:

@@ -14,20 +14,32 @@ In IPython (terminal or Jupyter):
 """
 
 import argparse
+import math
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras
-import numpy as np
+def _help_only():
+    """True for `python sampler.py ... --help`: it answers at once, without loading TensorFlow."""
+    return __name__ == "__main__" and any(arg in ("-h", "--help") for arg in sys.argv[1:])
+
 
 # Imported here, not where used: `%run -i path/to/sampler.py` puts this folder
 # on the import path only while the file runs.
-from mnist_data import DataError, load_dataset
-from model import ARCHITECTURES, CPPN, CheckpointError, load_trained
-from render import RENDER_MEMORY_MB, check_writable, check_z, render_pixels, show_image, tile, to_uint8, write_gif, write_mp4, write_png
+if not _help_only():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+    import numpy as np
 
+    from cppn import CPPN
+    from datasets import load_dataset
+    from mnist_data import DataError
+    from render import (IMAGE_EXTENSIONS, check_method, check_size, check_writable, check_z, render_pixels,
+                        show_image, tile, to_uint8, write_gif, write_mp4, write_png)
+    from run_folder import RunFolderError, load_trained, training_data
+    import model, resnet, wgan_gp  # noqa: F401,E401  every system, loaded while this folder is on the path
+import explorer
+from settings import ARCHITECTURES, count, finite, positive_float, positive_int
 ART_DEFAULTS = dict(z_dim=8, c_dim=1, scale=10.0, net_size=32, architecture="tanh")
 MORPH_FRAMES = 24
 MORPH_FPS = 24
@@ -47,21 +59,25 @@ class Sampler:
     """
 
     def __init__(self, z_dim=None, c_dim=None, scale=None, net_size=None, architecture=None,
-                 model_dir="save", seed=None, data_dir=None, split=None, memory_mb=None):
+                 model_dir="save", seed=None, data_dir=None, split=None, memory_mb=None, temperature=1.0,
+                 render=None):
         self.rng = np.random.default_rng(seed)
+        self.temperature = _check_temperature(temperature)
         self.memory_mb = memory_mb  # activation memory of a render, MB (None: render.RENDER_MEMORY_MB)
         self.seed = seed
         self.z = None
         self._data = None
         art = dict(z_dim=z_dim, c_dim=c_dim, scale=scale, net_size=net_size, architecture=architecture)
         self.trained = all(value is None for value in art.values())
+        if memory_mb is not None and not (isinstance(memory_mb, (int, float)) and 0 < memory_mb < math.inf):
+            raise ValueError(f"memory_mb must be a positive number of megabytes, got {memory_mb!r}")
         if self.trained:
             self.model, config, _ = load_trained(model_dir)
-            self.data_source = _training_data(config, model_dir)
+            self.data_source = training_data(config, model_dir)
             self.scale = 8.0
             self.invert = config.get("data", {}).get("ink", True)
         else:
-            art = {name: ART_DEFAULTS[name] if value is None else value for name, value in art.items()}
+            art = _check_art({name: ART_DEFAULTS[name] if value is None else value for name, value in art.items()})
             if seed is not None:
                 keras.utils.set_random_seed(seed)
             self.model = CPPN(batch_size=1, **art)
@@ -71,21 +87,27 @@ class Sampler:
         if data_dir is not None or split is not None:
             self.data_source = dict(self.data_source, data_dir=data_dir, split=split or "train")
         self.z_dim, self.c_dim = self.model.z_dim, self.model.c_dim
+        # Adaptive rendering meets its 1/255 target on trained models; art's fine patterns often do not.
+        self.render = check_method(render or ("auto" if self.trained else "dense"))
 
     # ------------------------------------------------------------------ latents and images
 
     def generate_z(self):
-        """One latent vector, [1, z_dim]: N(0, 1) for a trained model, uniform(-1, 1) for art."""
+        """One latent vector, [1, z_dim]: N(0, t²) for a trained model (`temperature` t, 1 by default;
+        below 1 trades variety for cleaner samples, as large GANs' truncation trick), uniform(-1, 1) for art."""
         if self.trained:
-            return self.rng.normal(size=(1, self.z_dim)).astype(np.float32)
+            return (self.temperature * self.rng.normal(size=(1, self.z_dim))).astype(np.float32)
         return self.rng.uniform(-1.0, 1.0, size=(1, self.z_dim)).astype(np.float32)
 
-    def _request(self, z, x_dim, y_dim, scale):
-        """Fill in the defaults of one `generate` call and remember its z in `sampler.z` → (x_dim, y_dim, scale)."""
-        self.z = self.generate_z() if z is None else _check_single_z(z, self.z_dim)
+    def _request(self, z, x_dim, y_dim, scale, bytes_per_value=4):
+        """Fill in the defaults of one `generate` call, check them, and remember its z in `sampler.z`
+        → (x_dim, y_dim, scale)."""
         default_x, default_y = (512, 512) if self.trained else (1080, 1060)
-        return (default_x if x_dim is None else x_dim, default_y if y_dim is None else y_dim,
-                self.scale if scale is None else scale)
+        x_dim, y_dim = check_size(x_dim=default_x if x_dim is None else x_dim, y_dim=default_y if y_dim is None else y_dim)
+        scale = _check_scale(self.scale if scale is None else scale)
+        _check_memory(x_dim * y_dim * self.c_dim * bytes_per_value, x_dim, y_dim)
+        self.z = self.generate_z() if z is None else _check_single_z(z, self.z_dim)
+        return x_dim, y_dim, scale
 
     def generate(self, z=None, x_dim=None, y_dim=None, scale=None):
         """One image, [y_dim, x_dim, c_dim] in [0, 1]; remembers its z in `sampler.z`.
@@ -94,15 +116,29 @@ class Sampler:
         sampler's scale (10.0) for art, as upstream's two samplers had them.
         """
         x_dim, y_dim, scale = self._request(z, x_dim, y_dim, scale)
-        return self.model.generate(self.z, x_dim, y_dim, scale, self.memory_mb)[0]
+        return self.model.generate(self.z, x_dim, y_dim, scale, self.memory_mb, method=self.render)[0]
 
     def generate_pixels(self, z=None, x_dim=None, y_dim=None, scale=None):
         """`generate` as file pixels (uint8, as saved), never holding the image as floats.
 
         For very large stills: `save_png(sampler.generate_pixels(x_dim=16384, y_dim=16384), ...)`.
         """
-        x_dim, y_dim, scale = self._request(z, x_dim, y_dim, scale)
-        return render_pixels(self.model.generator, self.z, x_dim, y_dim, scale, self.memory_mb, self.invert)[0]
+        x_dim, y_dim, scale = self._request(z, x_dim, y_dim, scale, bytes_per_value=1)
+        return render_pixels(self.model.generator, self.z, x_dim, y_dim, scale, self.memory_mb, self.invert,
+                             method=self.render)[0]
+
+    def generate_batch(self, z, x_dim=None, y_dim=None, scale=None):
+        """Images for several latents at once, [batch, y_dim, x_dim, c_dim] floats (e.g. a grid of samples)."""
+        z = check_z(z, self.z_dim)
+        x_dim, y_dim, scale = self._request(z[:1], x_dim, y_dim, scale, bytes_per_value=4 * len(z))
+        return self.model.generate(z, x_dim, y_dim, scale, self.memory_mb, method=self.render)
+
+    def morph_pixels(self, z1, z2, n_total_frame=10, x_dim=512, y_dim=512, scale=8.0, sinusoid=False):
+        """`morph`'s frames as file pixels, uint8 [n_total_frame, y_dim, x_dim(, 3)], rendered together."""
+        zs = self.morph_z(z1, z2, n_total_frame, sinusoid)
+        x_dim, y_dim, scale = self._request(z1, x_dim, y_dim, scale, bytes_per_value=n_total_frame)
+        return render_pixels(self.model.generator, zs, x_dim, y_dim, scale, self.memory_mb, self.invert,
+                             method=self.render)
 
     def encode(self, image):
         """One image at the training size ([26, 26], [26, 26, 1] or 676 values for digits) → its z, [1, z_dim]."""
@@ -120,7 +156,7 @@ class Sampler:
     def morph(self, z1, z2, n_total_frame=10, x_dim=512, y_dim=512, scale=8.0, sinusoid=False):
         """Frames from z1 to z2 inclusive, evenly spaced or eased with sin(t·π/2); one batched render."""
         zs = self.morph_z(z1, z2, n_total_frame, sinusoid)
-        return list(self.model.generate(zs, x_dim, y_dim, scale, self.memory_mb))
+        return list(self.model.generate(zs, x_dim, y_dim, scale, self.memory_mb, method=self.render))
 
     def morph_z(self, z1, z2, n_total_frame=10, sinusoid=False):
         """The latents of `morph`'s frames, [n_total_frame, z_dim]."""
@@ -234,24 +270,60 @@ class Sampler:
         return self.trained and self.model.has_encoder and self.invert
 
 
-def _training_data(config, model_dir):
-    """Where the run in `model_dir` read its digits: dataset, data_dir, split."""
-    data = config.get("data")
-    if data is None:  # written before config.json had a "data" section
-        training = config.get("training", {})
-        return {key: training.get(key) for key in ("dataset", "data_dir", "split")}
-    data_dir = data.get("data_dir_from_run")
-    if data_dir:
-        data_dir = os.path.normpath(os.path.join(model_dir, data_dir))
-    return {"dataset": data.get("dataset"), "data_dir": data_dir, "split": data.get("split")}
-
-
 def _check_single_z(z, z_dim):
     """One latent vector as [1, z_dim], or a clear error."""
     z = check_z(z, z_dim)
     if z.shape[0] != 1:
         raise ValueError(f"expected one latent vector ([{z_dim}] or [1, {z_dim}]), got a batch of {z.shape[0]}")
+    if not np.all(np.isfinite(z)):
+        raise ValueError("z holds NaN or infinite values; every value must be a finite number")
     return z
+
+
+def _check_scale(scale):
+    """The zoom as a finite float, or a clear error (NaN would draw a blank picture)."""
+    try:
+        value = float(scale)
+    except (TypeError, ValueError):
+        raise ValueError(f"scale must be a number, got {scale!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"scale must be a finite number, got {scale!r}")
+    return value
+
+
+def _check_temperature(temperature):
+    try:
+        value = float(temperature)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not 0.0 < value < math.inf:
+        raise ValueError(f"temperature must be a number above 0 (1: the prior itself), got {temperature!r}")
+    return value
+
+
+def _check_art(art):
+    """Art settings checked before TensorFlow sees them (z_dim=0 would abort the process)."""
+    for name in ("z_dim", "net_size"):
+        if isinstance(art[name], bool) or not isinstance(art[name], (int, np.integer)) or art[name] < 1:
+            raise ValueError(f"{name} must be a whole number of at least 1, got {art[name]!r}")
+    if art["c_dim"] not in (1, 3):
+        raise ValueError(f"c_dim must be 1 (grey) or 3 (colour), got {art['c_dim']!r}")
+    if art["architecture"] not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {art['architecture']!r}; choose one of {', '.join(ARCHITECTURES)}")
+    art["scale"] = _check_scale(art["scale"])
+    return art
+
+
+def _check_memory(n_bytes, x_dim, y_dim):
+    """Refuse a render whose pixels alone would not fit in the memory free now (it would kill the session)."""
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return
+    if n_bytes > 0.8 * free:
+        raise MemoryError(f"{x_dim}×{y_dim} needs {n_bytes / 2**30:.1f} GiB for its pixels but only "
+                          f"{free / 2**30:.1f} GiB is free; draw it smaller, or as file pixels with "
+                          f"generate_pixels (a quarter of the memory), or in tiles")
 
 
 # --------------------------------------------------------------------------- command line
@@ -268,17 +340,6 @@ def image_size(text):
     if len(parts) != 2 or min(parts) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size: use 1080 or 1920x1080")
     return tuple(parts)
-
-
-def positive(kind):
-    def parse(text):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"{text} must be above 0")
-        return value
-
-    parse.__name__ = kind.__name__
-    return parse
 
 
 def digit(text):
@@ -311,43 +372,50 @@ def build_parser():
 
     def command(name, help, size=512, out=None):
         c = commands.add_parser(name, help=help, description=help)
-        c.add_argument("--seed", type=int, default=None, help="reproduce an earlier output (default: a fresh seed, printed)")
+        c.add_argument("--seed", type=count, default=None, help="reproduce an earlier output (default: a fresh seed, printed)")
         c.add_argument("--size", type=image_size, default=(size, size), help=f"WIDTHxHEIGHT or one number (default: {size})")
         c.add_argument("--out", default=out, help=f"output file (default: {out})")
-        c.add_argument("--memory", type=positive(float), default=None, metavar="MB",
+        c.add_argument("--memory", type=positive_float, default=None, metavar="MB",
                        help="memory for the network's activations while rendering; any size renders within it "
-                            f"(default: {RENDER_MEMORY_MB})")
+                            "(default: the renderer's, 256)")
+        c.add_argument("--render", choices=("dense", "adaptive", "auto"), default=None,
+                       help="dense: every pixel; adaptive: the network only where the picture changes; auto: "
+                            "adaptive, falling back to dense where it finds fine detail (default: auto for trained "
+                            "models, dense for art)")
         if name != "art":
             c.add_argument("--model-dir", default="save", help="the trained model (default: save)")
-            c.add_argument("--scale", type=float, default=8.0, help="zoom: coordinates span ±scale (default: 8.0)")
+            c.add_argument("--temperature", type=positive_float, default=1.0,
+                           help="prior samples z ~ N(0, t²); below 1: less variety, cleaner digits (default: 1)")
+            c.add_argument("--scale", type=finite, default=8.0, help="zoom: coordinates span ±scale (default: 8.0)")
         if name in ("reconstruct", "morph", "arithmetic"):
             c.add_argument("--data-dir", default=None, help="IDX folder to pick digits from (default: the training data)")
             c.add_argument("--split", default=None, help="split of --data-dir (default: train)")
         return c
 
     c = command("sample", "N random samples from the prior as PNGs.", out="sample-{i}.png")
-    c.add_argument("--n", type=positive(int), default=4, help="how many (default: 4)")
+    c.add_argument("--n", type=positive_int, default=4, help="how many (default: 4)")
     c.add_argument("--z", type=latent, default=None, help="draw this latent vector (comma-separated) instead")
-    c.add_argument("--grid", type=positive(int), default=None, metavar="COLUMNS",
+    c.add_argument("--grid", type=positive_int, default=None, metavar="COLUMNS",
                    help="write the N samples as one PNG, COLUMNS to a row (e.g. --n 64 --size 26 --grid 8)")
     c = command("reconstruct", "A random digit of a class, encoded and drawn again at any size.", out="reconstruction.png")
     c.add_argument("--digit", type=digit, default=None, help="the class (default: any)")
     c = command("morph", "One digit of each class 0-9 morphing to the next and back to 0 (sinusoid timing); "
                          "models not trained on digits morph through 10 random samples.",
                 size=1080, out="morph.gif")
-    c.add_argument("--frames", type=positive(int), default=MORPH_FRAMES, help=f"frames per transition (default: {MORPH_FRAMES})")
-    c.add_argument("--fps", type=positive(float), default=MORPH_FPS, help=f"frames per second (default: {MORPH_FPS})")
+    c.add_argument("--frames", type=positive_int, default=MORPH_FRAMES, help=f"frames per transition (default: {MORPH_FRAMES})")
+    c.add_argument("--fps", type=positive_float, default=MORPH_FPS, help=f"frames per second (default: {MORPH_FPS})")
     c = command("arithmetic", "Latent arithmetic z_a + (z_b - z_c) on random digits of classes a, b, c.",
                 out="arithmetic.png")
     for name, default in (("--a", 9), ("--b", 1), ("--c", 1)):
         c.add_argument(name, type=digit, default=default, help=f"class (default: {default})")
     c = command("art", "Random-weight CPPN art (post 002).", size=1080, out="art-{i}.png")
-    c.add_argument("--n", type=positive(int), default=1, help="how many (default: 1)")
-    c.add_argument("--z-dim", type=positive(int), default=ART_DEFAULTS["z_dim"])
+    c.add_argument("--n", type=positive_int, default=1, help="how many (default: 1)")
+    c.add_argument("--z-dim", type=positive_int, default=ART_DEFAULTS["z_dim"])
     c.add_argument("--c-dim", type=int, choices=(1, 3), default=ART_DEFAULTS["c_dim"], help="1 grey, 3 colour")
-    c.add_argument("--net-size", type=positive(int), default=ART_DEFAULTS["net_size"])
-    c.add_argument("--scale", type=float, default=ART_DEFAULTS["scale"])
+    c.add_argument("--net-size", type=positive_int, default=ART_DEFAULTS["net_size"])
+    c.add_argument("--scale", type=finite, default=ART_DEFAULTS["scale"])
     c.add_argument("--architecture", choices=list(ARCHITECTURES), default=ART_DEFAULTS["architecture"])
+    explorer.add_commands(commands)
     return p
 
 
@@ -380,24 +448,40 @@ def _morph_frames(sampler, size, scale, frames):
     progress = keras.utils.Progbar(10 * frames, unit_name="frame")
     for i in range(10):
         # frames + 1 eased frames, the last dropped: it is the next transition's first.
-        z = sampler.morph_z(zs[i], zs[(i + 1) % 10], frames + 1, sinusoid=True)[:-1]
-        for frame in render_pixels(sampler.model.generator, z, size[0], size[1], scale, sampler.memory_mb,
-                                   sampler.invert):
+        for frame in sampler.morph_pixels(zs[i], zs[(i + 1) % 10], frames + 1, *size, scale, sinusoid=True)[:-1]:
             yield frame
             progress.add(1)
 
 
+def _check_output(args):
+    """Refuse an output name whose extension does not say a format this command writes, before any work."""
+    kinds = (".gif", ".mp4") if args.command == "morph" else IMAGE_EXTENSIONS
+    ext = os.path.splitext(args.out)[1].lower()
+    if ext not in kinds:
+        raise ValueError(f"--out {args.out}: {args.command} writes {' or '.join(kinds)} files; "
+                         f"end the name with one of them")
+    check_writable(args.out)
+    width, height = args.size
+    if width * height > 10**8:
+        print(f"note: {width}×{height} is {width * height / 1e6:,.0f} megapixels per picture: expect minutes to "
+              f"hours of rendering and {width * height * 3 / 2**30:.1f} GiB or more of memory", flush=True)
+
+
 def run(args):
-    """Carry out one parsed command, printing each file it writes with its seed."""
+    """Carry out one parsed command through the Sampler, printing each file it writes with its seed."""
     import secrets
 
+    if args.command in ("serve", "export-web"):
+        return explorer.run_command(args)
+    _check_output(args)
     seed = secrets.randbelow(2**31) if args.seed is None else args.seed
     if args.command == "art":
         sampler = Sampler(z_dim=args.z_dim, c_dim=args.c_dim, scale=args.scale, net_size=args.net_size,
-                          architecture=args.architecture, seed=seed, memory_mb=args.memory)
+                          architecture=args.architecture, seed=seed, memory_mb=args.memory, render=args.render)
     else:
         sampler = Sampler(model_dir=args.model_dir, seed=seed, data_dir=getattr(args, "data_dir", None),
-                          split=getattr(args, "split", None), memory_mb=args.memory)
+                          split=getattr(args, "split", None), memory_mb=args.memory, temperature=args.temperature,
+                          render=args.render)
     width, height = args.size
 
     def save(image, path, note=""):
@@ -405,13 +489,12 @@ def run(args):
         print(f"wrote {path} ({image.shape[1]}×{image.shape[0]}, seed {seed}{note})", flush=True)
 
     def draw(z, path, note=""):
-        check_writable(path)  # before the render, which may take minutes
         save(sampler.generate_pixels(z, width, height, args.scale), path, note)
 
     if getattr(args, "grid", None):
         z = np.concatenate([sampler.generate_z() for _ in range(args.n)])
-        images = sampler.model.generate(z, width, height, args.scale, args.memory)
-        save(tile(images, args.grid), args.out.format(i="grid"), f", {args.n} samples")
+        save(tile(sampler.generate_batch(z, width, height, args.scale), args.grid), args.out.format(i="grid"),
+             f", {args.n} samples")
     elif args.command in ("sample", "art"):
         n = 1 if getattr(args, "z", None) is not None else args.n
         for i in range(n):
@@ -429,7 +512,6 @@ def run(args):
         _, z_c = _digit_z(sampler, args.c)
         draw(z_a + (z_b - z_c), args.out, f", z_{args.a} + (z_{args.b} - z_{args.c})")
     elif args.command == "morph":
-        check_writable(args.out)
         frames = _morph_frames(sampler, args.size, args.scale, args.frames)
         if args.out.lower().endswith(".mp4"):
             write_mp4(frames, args.out, fps=args.fps)
@@ -443,7 +525,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         run(args)
-    except (CheckpointError, DataError, ValueError, RuntimeError, OSError, MemoryError) as error:
+    except (RunFolderError, DataError, ValueError, RuntimeError, OSError, MemoryError) as error:
         parser.exit(1, f"{parser.prog}: error: {error}\n")
     return 0
 

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -48,3 +49,18 @@ def idx_dir(tmp_path):
     folder = tmp_path / "digits"
     write_split(folder, "train", *digit_like(60))
     return str(folder)
+
+
+def write_pictures(folder, n, size=(34, 34), colour=True, seed=0):
+    """n smooth random pictures as PNG files in `folder` → their float arrays."""
+    rng = np.random.default_rng(seed)
+    os.makedirs(folder, exist_ok=True)
+    ys, xs = np.mgrid[0 : size[1], 0 : size[0]] / max(size)
+    pictures = []
+    for i in range(n):
+        a, b, c = rng.uniform(1, 6, size=3)
+        channels = [0.5 + 0.5 * np.sin(a * xs + k + b * ys * c) for k in range(3 if colour else 1)]
+        pixels = (np.stack(channels, axis=-1) * 255).astype(np.uint8)
+        Image.fromarray(pixels if colour else pixels[..., 0]).save(os.path.join(folder, f"p{i}.png"))
+        pictures.append(pixels)
+    return pictures

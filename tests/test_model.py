@@ -13,6 +13,7 @@ from model import (
     discriminator_loss,
     generator_loss,
     kl_divergence,
+    l2_reconstruction_loss,
     reconstruction_loss,
     vae_loss,
 )
@@ -62,6 +63,12 @@ def test_kl_divergence_by_hand():
     z_log_sigma_sq = np.array([[0.0, math.log(2.0)]], np.float32)
     expected = -0.5 * ((1 + 0 - 1 - 1) + (1 + math.log(2.0) - 0 - 2))
     assert float(kl_divergence(z_mean, z_log_sigma_sq)[0]) == pytest.approx(expected, rel=1e-6)
+
+
+def test_l2_loss_by_hand():
+    """System C's colour loss: Σ 2·(x − x̂)² per image."""
+    x = tf.zeros((1, 2, 2, 1))
+    assert float(l2_reconstruction_loss(x, tf.fill((1, 2, 2, 1), 0.5))[0]) == pytest.approx(4 * 2 * 0.25)
 
 
 def test_vae_loss_is_batch_mean_per_point():
@@ -267,7 +274,7 @@ def test_missing_or_mismatched_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(CheckpointError, match="no checkpoint found.*train.py"):
         CPPNVAE().load_model(str(tmp_path))
     CPPNVAE().save_model(str(tmp_path), 1)
-    with pytest.raises(CheckpointError, match="does not fit this cppnvae model"):
+    with pytest.raises(CheckpointError, match="cannot be read into this cppnvae model"):
         CPPNVAE(net_size_g=64).load_model(str(tmp_path))
 
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -262,7 +263,9 @@ def test_missing_model_is_a_clear_error(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("flags,message", [(["--size", "0"], "is not a size"), (["--size", "12x"], "is not a size"),
-                                           (["--n", "x"], "invalid int"), (["--n", "0"], "0 must be above 0")])
+                                           (["--n", "x"], "'x' is not a int"), (["--n", "0"], "0 is out of range"),
+                                           (["--seed", "-1"], "argument --seed: -1 is out of range"),
+                                           (["--scale", "nan"], "argument --scale: 'nan' is not a number")])
 def test_cli_bad_flags(flags, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["art", *flags])
@@ -319,3 +322,93 @@ def test_to_uint8_passes_finished_pixels_through():
 def test_to_uint8_rejects_non_images():
     with pytest.raises(ValueError, match=r"\[height, width, 1 or 3\]"):
         to_uint8(np.zeros((4, 4, 2)))
+
+
+@pytest.mark.parametrize("settings", [dict(z_dim=0), dict(net_size=0), dict(z_dim=2.5), dict(c_dim=2),
+                                      dict(scale=float("nan"))])
+def test_art_settings_that_would_abort_tensorflow_are_refused(settings):
+    """z_dim=0 used to abort the whole IPython process inside oneDNN (exit 134)."""
+    with pytest.raises(ValueError, match=next(iter(settings))):
+        Sampler(**settings)
+
+
+def test_in_ipython_a_bad_setting_leaves_the_session_alive(tmp_path):
+    out = run_ipython(
+        """
+        %run -i {root}/sampler.py
+        try:
+            Sampler(z_dim=0)
+        except ValueError as error:
+            print("refused:", error)
+        sampler = Sampler(z_dim=4, net_size=8, seed=1)
+        try:
+            sampler.generate(scale=float("nan"))
+        except ValueError as error:
+            print("refused:", error)
+        print("alive", sampler.generate(x_dim=8, y_dim=8).shape)
+        """.replace("{root}", ROOT), str(tmp_path))
+    assert "refused: z_dim must be a whole number of at least 1" in out
+    assert "refused: scale must be a finite number" in out and "alive (8, 8, 1)" in out
+
+
+def test_a_render_bigger_than_memory_is_refused_not_killed():
+    sampler = Sampler(z_dim=4, net_size=8)
+    with pytest.raises(MemoryError, match="GiB for its pixels.*generate_pixels"):
+        sampler.generate(x_dim=10**6, y_dim=10**6)
+
+
+def test_a_truncated_checkpoint_is_a_clear_error_for_the_sampler(workdir, tmp_path, capsys):
+    broken = tmp_path / "save"
+    shutil.copytree(workdir / "save", broken)
+    data = next(broken.glob("model.ckpt-1.data-*"))
+    data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="truncated"):
+        Sampler(model_dir=str(broken))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", "--model-dir", str(broken), "--out", str(tmp_path / "x.png")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and "cannot be read into this cppnvae model" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("out,kind", [("x.bmp", "BMP"), ("x.jpg", "JPEG"), ("x.png", "PNG")])
+def test_the_extension_picks_the_image_format(tmp_path, out, kind):
+    main(["art", "--size", "16", "--net-size", "8", "--out", str(tmp_path / out)])
+    with Image.open(tmp_path / out) as image:
+        assert image.format == kind and image.size == (16, 16)
+
+
+@pytest.mark.parametrize("command,out", [("art", "x.txt"), ("art", "x"), ("morph", "m.png")])
+def test_an_output_name_without_a_format_is_refused_before_any_work(workdir, tmp_path, command, out, capsys):
+    flags = ["--model-dir", str(workdir / "save")] if command == "morph" else []
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, *flags, "--out", str(tmp_path / out)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and f"--out {tmp_path / out}" in err and "end the name with" in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_huge_size_says_what_it_will_take(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["art", "--size", "100000", "--out", str(tmp_path / "huge.txt")])
+    with pytest.raises((SystemExit, MemoryError)):
+        main(["art", "--size", "1000000", "--net-size", "8", "--out", str(tmp_path / "huge.png")])
+    assert "note: 1000000×1000000 is 1,000,000 megapixels" in capsys.readouterr().out
+
+
+def test_temperature_scales_the_prior(workdir):
+    cold, warm = Sampler(model_dir=str(workdir / "save"), seed=3, temperature=0.5), Sampler(
+        model_dir=str(workdir / "save"), seed=3)
+    np.testing.assert_allclose(cold.generate_z(), 0.5 * warm.generate_z(), rtol=1e-6)
+    with pytest.raises(ValueError, match="temperature must be a number above 0"):
+        Sampler(model_dir=str(workdir / "save"), temperature=0)
+
+
+def test_trained_models_render_adaptively_by_default_within_one_level_of_dense():
+    shipped = Sampler(model_dir=os.path.join(ROOT, "save"), seed=5)
+    dense = Sampler(model_dir=os.path.join(ROOT, "save"), seed=5, render="dense")
+    assert (shipped.render, dense.render, Sampler(z_dim=4, net_size=8).render) == ("auto", "dense", "dense")
+    z = shipped.generate_z()
+    a, b = shipped.generate_pixels(z, 600, 520).astype(int), dense.generate_pixels(z, 600, 520).astype(int)
+    assert np.abs(a - b).max() <= 1
+    with pytest.raises(ValueError, match="must be one of dense, adaptive, auto, got 'fast'"):
+        Sampler(z_dim=4, render="fast")

@@ -8,7 +8,7 @@ from PIL import Image
 
 from conftest import ROOT
 from evaluate import CLASSIFIER_PATH
-from model import load_trained
+from run_folder import load_trained
 from sampler import main
 
 SHIPPED = os.path.join(ROOT, "save")

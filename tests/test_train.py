@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,10 +11,14 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+import tensorflow_datasets as tfds
+from PIL import Image
 
+import datasets
 import mnist_data
-from conftest import ROOT, digit_like, write_split
+from conftest import ROOT, digit_like, write_pictures, write_split
 from model import CPPNVAE
+from sampler import Sampler
 from train import main
 
 FAST = ["--batch_size", "20", "--n_vae_steps", "1", "--n_handicap", "1", "--no-tensorboard"]
@@ -66,7 +71,7 @@ def test_corrupt_data_is_a_clear_error(tmp_path, capsys):
 def test_offline_mnist_fails_within_seconds(monkeypatch, tmp_path, capsys):
     import tensorflow_datasets as tfds
 
-    monkeypatch.setattr(mnist_data, "network_available", lambda *a, **k: False)
+    monkeypatch.setattr(datasets, "network_available", lambda *a, **k: False)
     real_load = tfds.load
     monkeypatch.setattr(tfds, "load", lambda *a, **k: real_load(*a, data_dir=str(tmp_path), **k))
     start = time.monotonic()
@@ -116,8 +121,6 @@ def test_export_ships_weights_that_draw_the_same(idx_dir, tmp_path, monkeypatch)
     assert main(["--save_dir", str(run), "--export", str(shipped)]) == 0
     size = lambda folder: sum(f.stat().st_size for f in folder.glob("model.ckpt-1.*"))
     assert size(shipped) < size(run) / 3
-    from sampler import Sampler
-
     monkeypatch.chdir(tmp_path / "elsewhere")
     a, b = Sampler(model_dir=str(run), seed=1), Sampler(model_dir="save", seed=1)
     np.testing.assert_array_equal(a.generate(x_dim=30, y_dim=30), b.generate(x_dim=30, y_dim=30))
@@ -242,3 +245,190 @@ def test_a_save_killed_half_way_leaves_a_loadable_checkpoint(tmp_path, delay):
     model = CPPNVAE()
     model.compile()
     assert model.load_model(save) >= 1
+
+
+# --------------------------------------------------------------------------- the other systems, end to end
+
+QUICK = ["--training_epochs", "1", "--no-tensorboard", "--seed", "3"]
+
+
+def test_cifar10_frog_trains_in_colour_and_saves_colours_uninverted(tmp_path):
+    run = tmp_path / "frogs"
+    with tfds.testing.mock_data(num_examples=60):
+        assert main(["--dataset", "cifar10", "--class", "frog", "--save_dir", str(run), "--batch_size", "2",
+                     "--n_vae_steps", "1", "--n_handicap", "1", "--net_depth_g", "2", "--learning_rate", "0.0005",
+                     "--learning_rate_vae", "0.0001", *QUICK]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["system"] == "cppnvae" and config["data"]["ink"] is False and config["data"]["class"] == "frog"
+    assert {k: config["model"][k] for k in ("c_dim", "x_dim", "architecture", "reconstruction")} == dict(
+        c_dim=3, x_dim=30, architecture="frog", reconstruction="l2")
+    sampler = Sampler(model_dir=str(run), seed=0)
+    image = sampler.generate(x_dim=64, y_dim=48)
+    assert image.shape == (48, 64, 3)
+    sampler.save_png(image, str(tmp_path / "frog.png"))
+    saved = np.asarray(Image.open(tmp_path / "frog.png"))
+    np.testing.assert_array_equal(saved, (image * 255).astype(np.uint8))
+
+def test_resnet_trains_on_digits_and_encodes(idx_dir, tmp_path):
+    run = tmp_path / "resnet"
+    assert main(["--model", "resnet", "--data-dir", idx_dir, "--save_dir", str(run), "--batch_size", "20",
+                 "--n_handicap", "2", "--n_d_steps", "2", "--net_depth_g", "3", *QUICK]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["system"] == "resnet" and config["model"]["n_classes"] == 10
+    sampler = Sampler(model_dir=str(run), seed=0)
+    assert type(sampler.model).__name__ == "ResidualCPPNVAE"
+    z = sampler.encode(digit_like(1)[0][0, 1:27, 1:27] / 255.0)
+    assert sampler.generate(z, 100, 100).shape == (100, 100, 1)
+
+def test_wgan_trains_on_a_picture_folder_and_refuses_encode(tmp_path):
+    write_pictures(tmp_path / "pictures", 12, size=(30, 30), colour=False)
+    run = tmp_path / "wgan"
+    assert main(["--model", "wgan-gp", "--dataset", "folder", "--data-dir", str(tmp_path / "pictures"),
+                 "--save_dir", str(run), "--batch_size", "2", "--z_dim", "8", "--net_size_g", "16", *QUICK]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["system"] == "wgan-gp" and config["model"]["x_dim"] == 28 and config["data"]["ink"] is False
+    sampler = Sampler(model_dir=str(run), seed=0)
+    assert sampler.generate(x_dim=200, y_dim=100).shape == (100, 200, 1)
+    with pytest.raises(RuntimeError, match="this wgan-gp model has none"):
+        sampler.encode(np.zeros((28, 28)))
+    assert main(["--model", "wgan-gp", "--dataset", "folder", "--data-dir", str(tmp_path / "pictures"),
+                 "--save_dir", str(run), "--training_epochs", "2", "--no-tensorboard"]) == 0
+    assert os.path.exists(str(run / "model.ckpt-2") + ".index")  # resumed with the stored settings, no flags repeated
+
+
+# --------------------------------------------------------------------------- nothing a user types loses work
+
+
+def tree_digest(folder):
+    """{relative path: bytes} of every file under `folder`, to show it was left untouched."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_training_never_writes_into_a_shipped_model(idx_dir, tmp_path, capsys):
+    shipped = tmp_path / "save"
+    shutil.copytree(os.path.join(ROOT, "save"), shipped)
+    before = tree_digest(shipped)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data-dir", idx_dir, "--save_dir", str(shipped), *FAST])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "holds an exported model" in err and f"--init_from {shipped}" in err and "Traceback" not in err
+    assert tree_digest(shipped) == before
+    # Fine-tuning it is asked for explicitly, into a new folder; the shipped files stay as they were.
+    run = tmp_path / "tuned"
+    assert main(["--data-dir", idx_dir, "--init_from", str(shipped), "--save_dir", str(run), "--training_epochs", "32",
+                 *FAST]) == 0
+    assert "resuming from epoch 31 checkpoint in" in capsys.readouterr().out
+    assert os.path.exists(str(run / "model.ckpt-32") + ".index") and tree_digest(shipped) == before
+
+
+def test_the_default_run_folder_is_not_the_shipped_one(idx_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["--data-dir", idx_dir, "--training_epochs", "1", *FAST]) == 0
+    assert (tmp_path / "runs" / "cppnvae-mnist" / "model.ckpt-1.index").exists()
+    assert "into runs/cppnvae-mnist" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where,message", [("file", "is a file, not a folder"),
+                                           ("/proc/forbidden/run", "cannot create --save_dir")])
+def test_an_unusable_run_folder_is_a_clear_error_before_any_work(idx_dir, tmp_path, where, message, capsys):
+    if where == "file":
+        where = tmp_path / "file"
+        where.write_text("mine")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data-dir", idx_dir, "--save_dir", str(where), *FAST])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert where == "/proc/forbidden/run" or where.read_text() == "mine"
+
+
+def test_a_truncated_checkpoint_is_a_clear_error(idx_dir, tmp_path, capsys):
+    run = tmp_path / "run"
+    main(["--data-dir", idx_dir, "--save_dir", str(run), "--training_epochs", "1", *FAST])
+    data = next(run.glob("model.ckpt-1.data-*"))
+    data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--data-dir", idx_dir, "--save_dir", str(run), "--training_epochs", "2", *FAST])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "cannot be read into this cppnvae model" in err and "truncated" in err and "Traceback" not in err
+
+
+def test_stale_temporary_checkpoint_folders_are_cleaned(idx_dir, tmp_path):
+    run = tmp_path / "run"
+    (run / "model.ckpt-1_temp").mkdir(parents=True)
+    (run / "model.ckpt-1_temp" / "part-0").write_bytes(b"half")
+    main(["--data-dir", idx_dir, "--save_dir", str(run), "--training_epochs", "1", *FAST])
+    assert not (run / "model.ckpt-1_temp").exists()
+
+
+@pytest.mark.parametrize("flag,value,message", [("--learning_rate", "nan", "'nan' is not a number"),
+                                                ("--seed", "-1", "argument --seed: -1 is out of range")])
+def test_nan_rates_and_negative_seeds_are_refused_naming_the_flag(flag, value, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([flag, value])
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def checkpoint_values(prefix):
+    """Every variable a checkpoint holds, by name (not the object graph, whose names count Keras objects made)."""
+    reader = tf.train.load_checkpoint(str(prefix))
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
+            if name != "_CHECKPOINTABLE_OBJECT_GRAPH"}
+
+
+TINY = ["--batch_size", "20", "--n_vae_steps", "1", "--n_handicap", "2", "--net_size_g", "16", "--net_size_q", "32",
+        "--df_dim", "4", "--no-tensorboard", "--seed", "4"]
+
+
+def test_the_same_seed_gives_the_same_weights_bit_for_bit(idx_dir, tmp_path):
+    for name in ("a", "b"):
+        assert main(["--data-dir", idx_dir, "--save_dir", str(tmp_path / name), "--training_epochs", "2", *TINY]) == 0
+    a, b = checkpoint_values(tmp_path / "a" / "model.ckpt-2"), checkpoint_values(tmp_path / "b" / "model.ckpt-2")
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def newest_checkpoint(run):
+    """(epoch, batch) of the newest checkpoint in a run folder, or None."""
+    prefix = tf.train.latest_checkpoint(str(run))
+    if prefix is None:
+        return None
+    values = checkpoint_values(prefix)
+    return int(values["epoch/.ATTRIBUTES/VARIABLE_VALUE"]), int(values["batch/.ATTRIBUTES/VARIABLE_VALUE"])
+
+
+def test_killed_at_random_moments_the_run_resumes_and_ends_as_if_never_killed(tmp_path):
+    """SIGKILL mid-batch, mid-save or between epochs: each restart resumes from the newest intact checkpoint,
+    and the run ends with the weights of an uninterrupted one. (benchmarks/fault_injection.py: 20 kills.)"""
+    data = tmp_path / "digits"
+    write_split(data, "train", *digit_like(100))
+    args = ["--data-dir", str(data), "--training_epochs", "3", "--checkpoint_batches", "1", *TINY]
+    whole = run_train(args + ["--save_dir", str(tmp_path / "whole")])
+    assert whole.wait(timeout=600) == 0, whole.stdout.read()
+    run = tmp_path / "killed"
+    rng = np.random.default_rng(0)
+    for kill in range(3):
+        newest = newest_checkpoint(run)
+        process = run_train(args + ["--save_dir", str(run)])
+        lines = []
+        for line in process.stdout:  # train until the first checkpoint of this session, then kill anywhere
+            lines.append(line)
+            if line.startswith("saved "):
+                break
+        time.sleep(rng.uniform(0.0, 1.5))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        if newest is not None:
+            epoch, batch = newest
+            expected = f"resuming from batch {batch} of epoch {epoch + 1}" if batch else f"resuming from epoch {epoch} "
+            assert any(line.startswith(expected) for line in lines), "".join(lines)
+    final = run_train(args + ["--save_dir", str(run)])
+    out, _ = final.communicate(timeout=600)
+    assert final.returncode == 0, out
+    a, b = checkpoint_values(tmp_path / "whole" / "model.ckpt-3"), checkpoint_values(run / "model.ckpt-3")
+    assert a.keys() == b.keys()
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
