@@ -373,11 +373,7 @@ def epoch_figures(model, real=None, heldout=None, n_samples=2000, n_reconstructi
 
 
 def report(figures, floor=None, classifier_accuracy=None, counts=None):
-    """The figures as a Markdown table: value, the real images' own figure, target, met.
-
-    `floor` is compare_to_real of as many other real images (the
-    real-vs-real floor); `counts` names the sample sizes for the labels.
-    """
+    """The figures as a Markdown table: value, the real-vs-real `floor`, target, met (`counts`: sample sizes)."""
     counts = dict(dict(samples=10000, reconstructions=10000, hires=100, hires_size=1080), **(counts or {}))
     floor = floor or {}
     rows = []
@@ -472,7 +468,7 @@ def picture_references(images, seed=0):
     return RealImages(images[halves[0]], seed=seed), images[halves[1]], where
 
 
-def main(argv=None):
+def build_parser():
     p = argparse.ArgumentParser(description="Judge a trained CPPN: digit classifier figures, FID/KID/precision/recall "
                                             "on classifier features, and the collapse figures (any model).")
     p.add_argument("model_dir", nargs="?", help="the trained model (default: save; with --train-classifier: none)")
@@ -490,6 +486,25 @@ def main(argv=None):
     p.add_argument("--hires-size", type=int, default=1080, help="their size (default: 1080)")
     p.add_argument("--temperature", type=float, default=1.0, help="sample z ~ N(0, t²); the targets are for 1 (default)")
     p.add_argument("--seed", type=int, default=0)
+    return p
+
+
+def train_and_save_classifier(args):
+    """--train-classifier: train on --train-split, save atomically, print the held-out accuracy."""
+    train = read_data_sets(args.data_dir, args.train_split, seed=args.seed)
+    classifier = train_classifier(train, args.classifier_epochs, seed=args.seed)
+    os.makedirs(os.path.dirname(os.path.abspath(args.classifier)), exist_ok=True)
+    partial = args.classifier + ".partial.keras"  # a running train.py never reads a half-written file
+    classifier.save(partial)
+    os.replace(partial, args.classifier)
+    print(f"saved {args.classifier}")
+    heldout = read_data_sets(args.data_dir, args.heldout_split, seed=0)
+    print(f"classifier accuracy on {args.heldout_split}: "
+          f"{accuracy(classifier, heldout.center_crops(), heldout.labels):.2%}")
+
+
+def main(argv=None):
+    p = build_parser()
     args = p.parse_args(argv)
     if args.samples <= K_NEAREST:
         p.error(f"--samples must be more than {K_NEAREST}")
@@ -497,16 +512,7 @@ def main(argv=None):
 
     try:
         if args.train_classifier:
-            train = read_data_sets(args.data_dir, args.train_split, seed=args.seed)
-            classifier = train_classifier(train, args.classifier_epochs, seed=args.seed)
-            os.makedirs(os.path.dirname(os.path.abspath(args.classifier)), exist_ok=True)
-            partial = args.classifier + ".partial.keras"  # a running train.py never reads a half-written file
-            classifier.save(partial)
-            os.replace(partial, args.classifier)
-            print(f"saved {args.classifier}")
-            heldout = read_data_sets(args.data_dir, args.heldout_split, seed=0)
-            print(f"classifier accuracy on {args.heldout_split}: "
-                  f"{accuracy(classifier, heldout.center_crops(), heldout.labels):.2%}")
+            train_and_save_classifier(args)
             if args.model_dir is None:
                 return 0
         args.model_dir = args.model_dir or "save"

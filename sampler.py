@@ -356,6 +356,30 @@ def latent(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
 
 
+def _command(commands, name, help, size=512, out=None):
+    """One subcommand with the flags every command shares."""
+    c = commands.add_parser(name, help=help, description=help)
+    c.add_argument("--seed", type=count, default=None, help="reproduce an earlier output (default: a fresh seed, printed)")
+    c.add_argument("--size", type=image_size, default=(size, size), help=f"WIDTHxHEIGHT or one number (default: {size})")
+    c.add_argument("--out", default=out, help=f"output file (default: {out})")
+    c.add_argument("--memory", type=positive_float, default=None, metavar="MB",
+                   help="memory for the network's activations while rendering; any size renders within it "
+                        "(default: the renderer's, 256)")
+    c.add_argument("--render", choices=("dense", "adaptive", "auto"), default=None,
+                   help="dense: every pixel; adaptive: the network only where the picture changes; auto: "
+                        "adaptive, falling back to dense where it finds fine detail (default: auto for trained "
+                        "models, dense for art)")
+    if name != "art":
+        c.add_argument("--model-dir", default="save", help="the trained model (default: save)")
+        c.add_argument("--temperature", type=positive_float, default=1.0,
+                       help="prior samples z ~ N(0, t²); below 1: less variety, cleaner digits (default: 1)")
+        c.add_argument("--scale", type=finite, default=8.0, help="zoom: coordinates span ±scale (default: 8.0)")
+    if name in ("reconstruct", "morph", "arithmetic"):
+        c.add_argument("--data-dir", default=None, help="IDX folder to pick digits from (default: the training data)")
+        c.add_argument("--split", default=None, help="split of --data-dir (default: train)")
+    return c
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         description="Render PNGs, GIFs and MP4s from a trained CPPN-GAN-VAE (save/) or a random-weight CPPN. "
@@ -370,45 +394,24 @@ def build_parser():
     )
     commands = p.add_subparsers(dest="command", required=True, metavar="command")
 
-    def command(name, help, size=512, out=None):
-        c = commands.add_parser(name, help=help, description=help)
-        c.add_argument("--seed", type=count, default=None, help="reproduce an earlier output (default: a fresh seed, printed)")
-        c.add_argument("--size", type=image_size, default=(size, size), help=f"WIDTHxHEIGHT or one number (default: {size})")
-        c.add_argument("--out", default=out, help=f"output file (default: {out})")
-        c.add_argument("--memory", type=positive_float, default=None, metavar="MB",
-                       help="memory for the network's activations while rendering; any size renders within it "
-                            "(default: the renderer's, 256)")
-        c.add_argument("--render", choices=("dense", "adaptive", "auto"), default=None,
-                       help="dense: every pixel; adaptive: the network only where the picture changes; auto: "
-                            "adaptive, falling back to dense where it finds fine detail (default: auto for trained "
-                            "models, dense for art)")
-        if name != "art":
-            c.add_argument("--model-dir", default="save", help="the trained model (default: save)")
-            c.add_argument("--temperature", type=positive_float, default=1.0,
-                           help="prior samples z ~ N(0, t²); below 1: less variety, cleaner digits (default: 1)")
-            c.add_argument("--scale", type=finite, default=8.0, help="zoom: coordinates span ±scale (default: 8.0)")
-        if name in ("reconstruct", "morph", "arithmetic"):
-            c.add_argument("--data-dir", default=None, help="IDX folder to pick digits from (default: the training data)")
-            c.add_argument("--split", default=None, help="split of --data-dir (default: train)")
-        return c
-
-    c = command("sample", "N random samples from the prior as PNGs.", out="sample-{i}.png")
+    c = _command(commands, "sample", "N random samples from the prior as PNGs.", out="sample-{i}.png")
     c.add_argument("--n", type=positive_int, default=4, help="how many (default: 4)")
     c.add_argument("--z", type=latent, default=None, help="draw this latent vector (comma-separated) instead")
     c.add_argument("--grid", type=positive_int, default=None, metavar="COLUMNS",
                    help="write the N samples as one PNG, COLUMNS to a row (e.g. --n 64 --size 26 --grid 8)")
-    c = command("reconstruct", "A random digit of a class, encoded and drawn again at any size.", out="reconstruction.png")
+    c = _command(commands, "reconstruct", "A random digit of a class, encoded and drawn again at any size.",
+                 out="reconstruction.png")
     c.add_argument("--digit", type=digit, default=None, help="the class (default: any)")
-    c = command("morph", "One digit of each class 0-9 morphing to the next and back to 0 (sinusoid timing); "
-                         "models not trained on digits morph through 10 random samples.",
-                size=1080, out="morph.gif")
+    c = _command(commands, "morph", "One digit of each class 0-9 morphing to the next and back to 0 (sinusoid timing); "
+                           "models not trained on digits morph through 10 random samples.",
+                 size=1080, out="morph.gif")
     c.add_argument("--frames", type=positive_int, default=MORPH_FRAMES, help=f"frames per transition (default: {MORPH_FRAMES})")
     c.add_argument("--fps", type=positive_float, default=MORPH_FPS, help=f"frames per second (default: {MORPH_FPS})")
-    c = command("arithmetic", "Latent arithmetic z_a + (z_b - z_c) on random digits of classes a, b, c.",
-                out="arithmetic.png")
+    c = _command(commands, "arithmetic", "Latent arithmetic z_a + (z_b - z_c) on random digits of classes a, b, c.",
+                 out="arithmetic.png")
     for name, default in (("--a", 9), ("--b", 1), ("--c", 1)):
         c.add_argument(name, type=digit, default=default, help=f"class (default: {default})")
-    c = command("art", "Random-weight CPPN art (post 002).", size=1080, out="art-{i}.png")
+    c = _command(commands, "art", "Random-weight CPPN art (post 002).", size=1080, out="art-{i}.png")
     c.add_argument("--n", type=positive_int, default=1, help="how many (default: 1)")
     c.add_argument("--z-dim", type=positive_int, default=ART_DEFAULTS["z_dim"])
     c.add_argument("--c-dim", type=int, choices=(1, 3), default=ART_DEFAULTS["c_dim"], help="1 grey, 3 colour")
