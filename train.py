@@ -189,7 +189,8 @@ def describe(args, plan, data, model, epoch, changed):
           f" into {plan.run_dir}")
     replicas = model.distribute_strategy.num_replicas_in_sync
     if replicas > 1:
-        print(f"training on {replicas} devices, {model.batch_size // replicas} images each per batch")
+        print(f"training on {replicas} devices ({type(model.distribute_strategy).__name__}), "
+              f"{model.batch_size // replicas} images each per batch")
     if plan.resuming or args.init_from:
         steps = ", ".join(f"{name.removesuffix('_optimizer')} {int(getattr(model, name).iterations.numpy())}"
                           for name in model.OPTIMIZERS)
