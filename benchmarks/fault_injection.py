@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from conftest import digit_like, write_split  # noqa: E402  (the tests' IDX writer)
 
-ARGS = ["--training_epochs", "4", "--checkpoint_batches", "1", "--batch_size", "20", "--n_vae_steps", "1",
+ARGS = ["--training_epochs", "12", "--checkpoint_batches", "1", "--batch_size", "20", "--n_vae_steps", "1",
         "--n_handicap", "2", "--net_size_g", "16", "--net_size_q", "32", "--df_dim", "4", "--no-tensorboard",
         "--seed", "4"]
 
@@ -97,8 +97,8 @@ def main():
         final = start(args + ["--save_dir", run])
         out, _ = final.communicate()
         assert final.returncode == 0, out
-        a = checkpoint(os.path.join(tmp, "whole", "model.ckpt-4"))
-        b = checkpoint(os.path.join(run, "model.ckpt-4"))
+        a = checkpoint(os.path.join(tmp, "whole", "model.ckpt-12"))
+        b = checkpoint(os.path.join(run, "model.ckpt-12"))
         same = a.keys() == b.keys() and all(np.array_equal(a[name], b[name]) for name in a)
         print(f"{resumed_right}/{options.kills} restarts resumed from the newest checkpoint; "
               f"final weights {'identical to' if same else 'DIFFERENT from'} the uninterrupted run's "
