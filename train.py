@@ -105,14 +105,18 @@ def _add_run_flags(run):
              "when training on t10k)")
 
 
+def default_run_dir(args):
+    """Where a run lives when --save_dir is not given: runs/<model>-<dataset>[-<class>], never a shipped folder."""
+    name = f"{args.model or 'cppnvae'}-{args.dataset}" + (f"-{args.class_name}" if args.class_name else "")
+    return os.path.join("runs", name)
+
+
 class Plan:
     """What this session will do, worked out before TensorFlow loads: the run folder, its stored run, the system."""
 
     def __init__(self, args):
         stored_from = args.save_dir
-        if args.save_dir is None:
-            name = args.model or "cppnvae"
-            args.save_dir = os.path.join("runs", f"{name}-{args.dataset}" + (f"-{args.class_name}" if args.class_name else ""))
+        args.save_dir = args.save_dir or default_run_dir(args)
         self.run_dir = args.save_dir
         self.resuming = has_checkpoint(self.run_dir)
         self.stored = read_config(self.run_dir) if self.resuming else {}
@@ -288,8 +292,9 @@ def distribution_strategy():
 def export(args):
     from run_folder import export as export_run
 
-    epoch = export_run(args.save_dir or "save", args.export)
-    print(f"exported epoch {epoch} of {args.save_dir} to {args.export}")
+    run_dir = args.save_dir or default_run_dir(args)
+    epoch = export_run(run_dir, args.export)
+    print(f"exported epoch {epoch} of {run_dir} to {args.export}")
 
 
 def train(args):
