@@ -34,6 +34,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+import latent_prior
 from mnist_data import CROP_SIZE, DataError, read_data_sets
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -308,9 +309,11 @@ def compare_to_real(images, real, kid_subsets=100, kid_subset_size=1000, seed=0)
 # --------------------------------------------------------------------------- a model's figures
 
 
-def prior_samples(model, n, seed, temperature=1.0):
-    """n prior samples (z ~ N(0, t²)) at the training size and scale, and their latents."""
-    z = temperature * np.random.default_rng(seed).normal(size=(n, model.z_dim)).astype(np.float32)
+def prior_samples(model, n, seed, temperature=1.0, prior=None):
+    """n prior samples at the training size and scale, and their latents: z from `prior` (a
+    latent_prior distribution; N(0, 1) by default) spread by t."""
+    prior = prior or latent_prior.StandardNormal(model.z_dim)
+    z = prior.sample(n, np.random.default_rng(seed), temperature)
     return z, model.generate(z, model.x_dim, model.y_dim, scale=model.scale)
 
 
@@ -320,9 +323,9 @@ def reconstructions_kept(model, classifier, images, labels):
     return accuracy(classifier, drawn, labels)
 
 
-def hires_agreement(model, classifier, n=100, size=1080, seed=1, temperature=1.0):
+def hires_agreement(model, classifier, n=100, size=1080, seed=1, temperature=1.0, prior=None):
     """Share of samples whose size×size render, area-downsampled, gets the 26×26 render's class."""
-    z, small = prior_samples(model, n, seed, temperature)
+    z, small = prior_samples(model, n, seed, temperature, prior)
     small_class = np.argmax(predict(classifier, small), axis=1)
     agree = 0
     for i in range(n):
@@ -333,15 +336,16 @@ def hires_agreement(model, classifier, n=100, size=1080, seed=1, temperature=1.0
 
 
 def evaluate(model, real=None, heldout=None, n_samples=10000, n_reconstructions=10000, n_hires=100, hires_size=1080,
-             seed=0, temperature=1.0, kid_subsets=100, classifier=None):
+             seed=0, temperature=1.0, kid_subsets=100, classifier=None, prior=None):
     """All the figures for one model as a dict: against `real` (a RealImages) and its classifier, or,
     without real images, the class figures of `classifier` alone.
 
     Reconstructions need labelled held-out digits (`heldout`, a DataSet) and
     a classifier; so do the large renders. The prior samples' latents depend
-    on the seed alone, so models are compared on the same draws.
+    on the seed and the prior alone (`prior`: a latent_prior distribution, N(0, 1)
+    by default), so models are compared on the same draws.
     """
-    _, samples = prior_samples(model, n_samples, seed, temperature)
+    _, samples = prior_samples(model, n_samples, seed, temperature, prior)
     if real is not None:
         classifier = real.classifier
         figures = compare_to_real(samples, real, kid_subsets=kid_subsets, seed=seed)
@@ -355,7 +359,8 @@ def evaluate(model, real=None, heldout=None, n_samples=10000, n_reconstructions=
         figures["reconstructions_kept"] = reconstructions_kept(model, classifier, heldout.center_crops()[pick],
                                                                heldout.labels[pick])
     if n_hires:
-        figures["hires_agreement"] = hires_agreement(model, classifier, n_hires, hires_size, seed + 1, temperature)
+        figures["hires_agreement"] = hires_agreement(model, classifier, n_hires, hires_size, seed + 1, temperature,
+                                                     prior)
     return figures
 
 
@@ -485,6 +490,9 @@ def build_parser():
     p.add_argument("--hires", type=int, default=100, help="samples rendered large; 0 skips it (default: 100)")
     p.add_argument("--hires-size", type=int, default=1080, help="their size (default: 1080)")
     p.add_argument("--temperature", type=float, default=1.0, help="sample z ~ N(0, t²); the targets are for 1 (default)")
+    p.add_argument("--prior", choices=latent_prior.CHOICES, default="auto",
+                   help="where samples' z come from: normal, N(0, 1); fitted, the model's latent_prior.npz; "
+                        "auto: fitted when the model has one (default: auto)")
     p.add_argument("--seed", type=int, default=0)
     return p
 
@@ -517,10 +525,13 @@ def main(argv=None):
                 return 0
         args.model_dir = args.model_dir or "save"
         model, config, epoch = load_trained(args.model_dir)
+        prior = latent_prior.load(args.model_dir, model.z_dim, args.prior)
         data, digits = config.get("data") or {}, is_digit_model(model, config)
+        drawn = (f"a {prior.components}-component mixture fitted to its training images' encodings"
+                 if prior.name == "fitted" else "N(0, 1)")
         print(f"{args.model_dir}: {model.system or 'cppnvae'} model, epoch {epoch}, "
               f"{'digits' if digits else 'colour' if model.c_dim == 3 else 'grey'}, trained on "
-              f"{data.get('split') or data.get('class') or 'its data'}", flush=True)
+              f"{data.get('split') or data.get('class') or 'its data'}; samples draw z from {drawn}", flush=True)
         if digits:
             if not os.path.exists(args.classifier):
                 p.exit(1, f"{p.prog}: error: no classifier at {args.classifier}; make it with --train-classifier\n")
@@ -535,12 +546,12 @@ def main(argv=None):
             heldout, classifier_accuracy = None, None
             images = training_images(config, args.model_dir, model, args.real_dir).center_crops()
             real, reference_images, where = picture_references(images, args.seed)
-    except (DataError, RunFolderError) as error:
+    except (DataError, RunFolderError, ValueError) as error:
         p.exit(1, f"{p.prog}: error: {error}\n")
     if args.temperature != 1.0:
         print(f"sampling at temperature {args.temperature}: the targets are for t = 1")
     figures = evaluate(model, real, heldout, args.samples, args.reconstructions, args.hires if digits else 0,
-                       args.hires_size, args.seed, args.temperature)
+                       args.hires_size, args.seed, args.temperature, prior=prior)
     figures["channels"] = model.c_dim
     floor = compare_to_real(reference_images, real, seed=args.seed) if len(reference_images) > K_NEAREST else None
     if floor and digits:  # the class figures' reference: the held-out digits themselves, not the classifier's own

@@ -110,21 +110,30 @@ def generator_spec(generator):
     return spec, weights
 
 
-def export_generator(generator, kind="trained", scale=8.0, prior="normal", invert=True, **extra):
-    """Any `Generator` as the page's model.json dict; `extra` (name, system, digits, art) goes in as it is."""
+def export_generator(generator, kind="trained", scale=8.0, prior="normal", invert=True, mixture=None, **extra):
+    """Any `Generator` as the page's model.json dict; `extra` (name, system, digits, art) goes in as it is.
+
+    `prior` says where the page's random z come from: normal, uniform (art), or fitted, from `mixture`
+    (a latent_prior.GaussianMixture).
+    """
     spec, weights = generator_spec(generator)
+    defaults = {"scale": float(scale), "size": 256, "prior": prior, "invert": bool(invert)}
+    if mixture is not None:
+        defaults["mixture"] = {"weights": mixture.weights.tolist(), "means": mixture.means.tolist(),
+                               "scales": mixture.scales.tolist()}
     return {
         "format": FORMAT, "kind": kind, **extra,
         "generator": spec,
-        "defaults": {"scale": float(scale), "size": 256, "prior": prior, "invert": bool(invert)},
+        "defaults": defaults,
         "architectures": list(ARCHITECTURES),
         "weights": weights.encoded(),
     }
 
 
 def _export(sampler, kind, extra):
-    return export_generator(sampler.model.generator, kind, sampler.scale, "normal" if sampler.trained else "uniform",
-                            sampler.invert, **extra)
+    prior = sampler.prior.name if sampler.trained else "uniform"
+    mixture = sampler.prior if prior == "fitted" else None
+    return export_generator(sampler.model.generator, kind, sampler.scale, prior, sampler.invert, mixture, **extra)
 
 
 def heldout_digits(sampler, config, model_dir, data_dir=None, split=None):

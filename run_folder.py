@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 
+import latent_prior
 import settings
 
 CONFIG_FILE = "config.json"
@@ -160,4 +161,9 @@ def export(run_dir, out_dir):
     exported = dict(config, system=system_of(config), data=data, training=training,
                     exported_from=os.path.basename(os.path.normpath(run_dir)))
     write_config(out_dir, exported)
+    prior = os.path.join(run_dir, latent_prior.FILE)
+    if os.path.exists(prior):
+        temp = os.path.join(out_dir, latent_prior.FILE + ".tmp")
+        shutil.copyfile(prior, temp)
+        os.replace(temp, os.path.join(out_dir, latent_prior.FILE))
     return epoch

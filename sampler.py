@@ -39,6 +39,7 @@ if not _help_only():
     from run_folder import RunFolderError, load_trained, training_data
     import model, resnet, wgan_gp  # noqa: F401,E401  every system, loaded while this folder is on the path
 import explorer
+import latent_prior
 from settings import ARCHITECTURES, count, finite, positive_float, positive_int
 ART_DEFAULTS = dict(z_dim=8, c_dim=1, scale=10.0, net_size=32, architecture="tanh")
 MORPH_FRAMES = 24
@@ -49,7 +50,8 @@ class Sampler:
     """Upstream's sampler API over a trained model (`CPPNVAE`, `ResidualCPPNVAE`,
     `CPPNWGANGP`) or a random-weight `CPPN`.
 
-    Trained model (`sampler.trained`): latents are N(0, 1), `generate`
+    Trained model (`sampler.trained`): latents come from its prior (N(0, 1),
+    or the mixture fitted to its training images' encodings: `prior`), `generate`
     defaults to 512×512 at scale 8.0, and `encode` (models with an encoder)
     and the MNIST helpers work. Art: latents are uniform(-1, 1), `generate`
     defaults to 1080×1060 at the sampler's scale, and `reinit()` redraws the
@@ -60,7 +62,7 @@ class Sampler:
 
     def __init__(self, z_dim=None, c_dim=None, scale=None, net_size=None, architecture=None,
                  model_dir="save", seed=None, data_dir=None, split=None, memory_mb=None, temperature=1.0,
-                 render=None):
+                 render=None, prior="auto"):
         self.rng = np.random.default_rng(seed)
         self.temperature = _check_temperature(temperature)
         self.memory_mb = memory_mb  # activation memory of a render, MB (None: render.RENDER_MEMORY_MB)
@@ -73,6 +75,7 @@ class Sampler:
             raise ValueError(f"memory_mb must be a positive number of megabytes, got {memory_mb!r}")
         if self.trained:
             self.model, config, _ = load_trained(model_dir)
+            self.prior = latent_prior.load(model_dir, self.model.z_dim, prior)
             self.data_source = training_data(config, model_dir)
             self.scale = 8.0
             self.invert = config.get("data", {}).get("ink", True)
@@ -81,6 +84,7 @@ class Sampler:
             if seed is not None:
                 keras.utils.set_random_seed(seed)
             self.model = CPPN(batch_size=1, **art)
+            self.prior = None
             self.scale = art["scale"]
             self.data_source = {}
             self.invert = True  # upstream saved its art inverted too
@@ -93,10 +97,12 @@ class Sampler:
     # ------------------------------------------------------------------ latents and images
 
     def generate_z(self):
-        """One latent vector, [1, z_dim]: N(0, t²) for a trained model (`temperature` t, 1 by default;
-        below 1 trades variety for cleaner samples, as large GANs' truncation trick), uniform(-1, 1) for art."""
+        """One latent vector, [1, z_dim]: for a trained model from its prior (`sampler.prior`: N(0, I), or the
+        mixture fitted to its training images' encodings when the model folder has one, see latent_prior.py),
+        spread by `temperature` t (1 by default; below 1 trades variety for cleaner samples, as large GANs'
+        truncation trick); uniform(-1, 1) for art."""
         if self.trained:
-            return (self.temperature * self.rng.normal(size=(1, self.z_dim))).astype(np.float32)
+            return self.prior.sample(1, self.rng, self.temperature)
         return self.rng.uniform(-1.0, 1.0, size=(1, self.z_dim)).astype(np.float32)
 
     def _request(self, z, x_dim, y_dim, scale, bytes_per_value=4):
@@ -372,7 +378,11 @@ def _command(commands, name, help, size=512, out=None):
     if name != "art":
         c.add_argument("--model-dir", default="save", help="the trained model (default: save)")
         c.add_argument("--temperature", type=positive_float, default=1.0,
-                       help="prior samples z ~ N(0, t²); below 1: less variety, cleaner digits (default: 1)")
+                       help="spread of the prior, z ~ N(0, t²); below 1: less variety, cleaner digits (default: 1)")
+        c.add_argument("--prior", choices=latent_prior.CHOICES, default="auto",
+                       help="where z comes from: normal, N(0, 1) as upstream; fitted, the Gaussian mixture fitted "
+                            "to the training images' encodings (train.py --fit_prior); auto: fitted when the "
+                            "model folder has one (default: auto)")
         c.add_argument("--scale", type=finite, default=8.0, help="zoom: coordinates span ±scale (default: 8.0)")
     if name in ("reconstruct", "morph", "arithmetic"):
         c.add_argument("--data-dir", default=None, help="IDX folder to pick digits from (default: the training data)")
@@ -484,7 +494,7 @@ def run(args):
     else:
         sampler = Sampler(model_dir=args.model_dir, seed=seed, data_dir=getattr(args, "data_dir", None),
                           split=getattr(args, "split", None), memory_mb=args.memory, temperature=args.temperature,
-                          render=args.render)
+                          render=args.render, prior=args.prior)
     width, height = args.size
 
     def save(image, path, note=""):

@@ -95,6 +95,10 @@ def _add_run_flags(run):
     add("--export", metavar="DIR", default=None,
         help="instead of training: write the run's latest weights (no optimizer state, a quarter "
              "of the size) and a portable config to DIR, e.g. to ship it")
+    add("--fit_prior", "--fit-prior", metavar="K", type=settings.positive_int, default=None,
+        help="instead of training: fit a K-component Gaussian mixture to the encodings of the run's training "
+             "images and keep it beside the weights (latent_prior.npz); samples then draw z from it instead of "
+             "N(0, 1), away from the gaps between digits (not upstream; e.g. 10; see latent_prior.py)")
     add("--tensorboard", action=argparse.BooleanOptionalAction, default=True,
         help="log losses, sample images and quality to <save_dir>/logs for TensorBoard (default: on)")
     add("--classifier", default=os.path.join(HERE, "classifier", "mnist26.keras"),
@@ -297,6 +301,32 @@ def export(args):
     print(f"exported epoch {epoch} of {run_dir} to {args.export}")
 
 
+def fit_prior(args):
+    """Fit the latent prior of the run in --save_dir to its training images' encodings (latent_prior.py)."""
+    import numpy as np
+
+    import latent_prior
+    from datasets import load_dataset
+    from run_folder import load_trained, training_data
+
+    run_dir = args.save_dir or default_run_dir(args)
+    model, config, epoch = load_trained(run_dir)
+    check_trainable(run_dir, config)
+    if not model.has_encoder:
+        raise ValueError(f"{run_dir} holds a {model.system} model, which has no encoder to fit a prior to; "
+                         f"--fit_prior needs a cppnvae or resnet run")
+    source, data = training_data(config, run_dir), config.get("data", {})
+    images = load_dataset(source["dataset"] or "mnist", source["data_dir"], source["split"], seed=0,
+                          class_name=data.get("class"), crop_size=model.x_dim, c_dim=model.c_dim,
+                          resize=data.get("resize")).center_crops()
+    z = latent_prior.encodings(model, images, seed=0)
+    prior = latent_prior.GaussianMixture.fit(z, args.fit_prior, seed=0)
+    path = prior.save(run_dir)
+    normal = latent_prior.GaussianMixture([1.0], [np.zeros(model.z_dim)], [np.eye(model.z_dim)])
+    print(f"fitted {args.fit_prior} Gaussians to the encodings of {len(z)} training images (epoch {epoch}): "
+          f"mean log density {prior.log_likelihood(z):.2f} (N(0, 1): {normal.log_likelihood(z):.2f}) → {path}")
+
+
 def train(args):
     """The session, step by step."""
     plan = Plan(args)
@@ -332,8 +362,11 @@ def main(argv=None):
     from mnist_data import DataError
 
     try:
+        if args.fit_prior:
+            fit_prior(args)
         if args.export:
             export(args)
+        if args.fit_prior or args.export:
             return 0
         return train(args)
     except (RunFolderError, DataError, ValueError) as error:

@@ -9,8 +9,10 @@ import pytest
 from PIL import Image
 
 import evaluate
+import latent_prior
 from conftest import SHARED_MNIST, digit_like, write_split
 from mnist_data import read_data_sets
+from latent_prior import GaussianMixture
 from model import CPPNVAE
 
 
@@ -190,6 +192,16 @@ def test_cli_judges_a_digit_model(tmp_path, capsys):
     assert "| held-out reconstructions keeping their label (10) |" in out and "48×48 render agrees" in out
     assert "| Fréchet distance on classifier features |" in out and "| recall (k = 3) |" in out
     assert "grey-level histogram distance" in out and "prior samples per class:" in out
+    assert "samples draw z from N(0, 1)" in out
+    means = np.zeros((2, 32))
+    means[:, 0] = [-4.0, 4.0]
+    GaussianMixture([0.5, 0.5], means, np.repeat(0.1 * np.eye(32)[None], 2, axis=0)).save(str(tmp_path / "save"))
+    z, _ = evaluate.prior_samples(CPPNVAE(), 50, 0, prior=latent_prior.load(str(tmp_path / "save"), 32))
+    assert np.all(np.abs(np.abs(z[:, 0]) - 4.0) < 0.5)  # drawn from the mixture, not N(0, 1)
+    assert evaluate.main(args + ["--hires", "0"]) == 0
+    assert "samples draw z from a 2-component mixture fitted to its training images' encodings" in capsys.readouterr().out
+    assert evaluate.main(args + ["--hires", "0", "--prior", "normal"]) == 0
+    assert "samples draw z from N(0, 1)" in capsys.readouterr().out
     with pytest.raises(SystemExit) as exit_info:
         evaluate.main([str(tmp_path / "nothing"), "--data-dir", str(tmp_path / "digits")])
     assert exit_info.value.code == 1 and "no trained model" in capsys.readouterr().err

@@ -232,6 +232,33 @@ def test_a_generator_without_radius_or_z_scaling_draws_python_pixels(page, brows
     assert np.abs(canvas.astype(int) - expected).max() <= TOLERANCE
 
 
+def test_random_z_comes_from_a_fitted_mixture_when_the_model_has_one(page):
+    from cppn import Generator
+    from latent_prior import GaussianMixture
+
+    generator = Generator(z_dim=4, c_dim=1, net_size=8, depth=2, architecture="tanh")
+    means = np.float64([[5.0, -5.0, 5.0, -5.0], [-3.0, 3.0, -3.0, 3.0]])
+    mixture = GaussianMixture([0.5, 0.5], means, np.repeat(0.01 * np.eye(4)[None], 2, axis=0))
+    model = explorer.export_generator(generator, prior="fitted", mixture=mixture, name="mixture", system="test",
+                                      digits=None)
+    server = explorer.make_server(model, port=0, make_art=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"{explorer.server_address(server)}?size=16")
+        page.wait_for_function("document.body.dataset.state === 'ready'")
+        draws = []
+        for _ in range(6):
+            page.click("#random")
+            draws.append(page.evaluate("explorer.state.z"))
+        slider_range = page.evaluate("document.getElementById('z0').max")
+    finally:
+        server.shutdown()
+        server.server_close()
+    nearest = np.min(np.abs(np.float64(draws)[:, None, :] - means[None]).max(axis=2), axis=1)
+    assert np.all(nearest < 0.1), draws  # each z is one component's mean plus its small spread
+    assert float(slider_range) == 3
+
+
 def test_missing_export_shows_an_error_not_a_blank_page(page, url):
     page.goto(f"{url}?model=no-such-model.json")
     page.wait_for_function("document.body.dataset.state === 'error'")

@@ -262,6 +262,15 @@ def test_missing_model_is_a_clear_error(tmp_path, capsys):
     assert exit_info.value.code == 1 and "no trained model" in capsys.readouterr().err
 
 
+def test_a_missing_fitted_prior_is_a_clear_error(workdir, capsys):
+    with pytest.raises(ValueError, match="has no fitted prior.*--fit_prior 10.*or use prior 'normal'"):
+        Sampler(model_dir=str(workdir / "save"), prior="fitted")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", "--model-dir", str(workdir / "save"), "--prior", "fitted"])
+    assert exit_info.value.code == 1 and "has no fitted prior" in capsys.readouterr().err
+    assert Sampler(model_dir=str(workdir / "save")).prior.name == "normal"
+
+
 @pytest.mark.parametrize("flags,message", [(["--size", "0"], "is not a size"), (["--size", "12x"], "is not a size"),
                                            (["--n", "x"], "'x' is not a int"), (["--n", "0"], "0 is out of range"),
                                            (["--seed", "-1"], "argument --seed: -1 is out of range"),

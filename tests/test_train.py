@@ -129,6 +129,24 @@ def test_export_ships_weights_that_draw_the_same(idx_dir, tmp_path, monkeypatch)
         main(["--save_dir", str(tmp_path / "none"), "--export", str(shipped)])
 
 
+def test_fit_prior_keeps_a_mixture_that_export_ships_and_samples_use(idx_dir, tmp_path, capsys):
+    run, shipped = tmp_path / "run", tmp_path / "save"
+    main(["--data-dir", idx_dir, "--save_dir", str(run), "--training_epochs", "1", *FAST])
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    assert main(["--save_dir", str(run), "--fit_prior", "3", "--export", str(shipped)]) == 0
+    out = capsys.readouterr().out
+    assert "fitted 3 Gaussians to the encodings of 60 training images (epoch 1)" in out and "exported epoch 1" in out
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and p.name in before} == before  # weights kept
+    assert (shipped / "latent_prior.npz").read_bytes() == (run / "latent_prior.npz").read_bytes()
+    fitted, normal = Sampler(model_dir=str(shipped), seed=4), Sampler(model_dir=str(shipped), seed=4, prior="normal")
+    assert (fitted.prior.name, fitted.prior.components, normal.prior.name) == ("fitted", 3, "normal")
+    z = fitted.generate_z()
+    assert z.shape == (1, 32) and np.any(np.abs(z - normal.generate_z()) > 1e-3)
+    with pytest.raises(SystemExit):  # the exported model is not refitted in place
+        main(["--save_dir", str(shipped), "--fit_prior", "3"])
+    assert "holds an exported model" in capsys.readouterr().err
+
+
 def test_resume_refuses_another_network(idx_dir, tmp_path, capsys):
     save = tmp_path / "run"
     main(["--data-dir", idx_dir, "--save_dir", str(save), "--training_epochs", "1", *FAST])

@@ -198,15 +198,25 @@
   function prior() {
     return state.model.json.defaults.prior;
   }
+  function mixtureZ(mixture) {
+    // A component by weight, then mean + scale · ε (scale: the covariance's Cholesky factor).
+    let pick = 0;
+    for (let u = Math.random(); pick < mixture.weights.length - 1 && u >= mixture.weights[pick]; pick++) {
+      u -= mixture.weights[pick];
+    }
+    const eps = mixture.means[pick].map(() => gaussian());
+    return mixture.means[pick].map((m, i) => m + mixture.scales[pick][i].reduce((sum, l, j) => sum + l * eps[j], 0));
+  }
   function randomZ() {
     const n = state.model.g.z_dim;
+    if (prior() === "fitted") return mixtureZ(state.model.json.defaults.mixture);
     return Array.from({ length: n }, () => (prior() === "normal" ? gaussian() : 2 * Math.random() - 1));
   }
 
   function buildSliders() {
     const box = $("sliders");
     box.innerHTML = "";
-    const range = prior() === "normal" ? 3 : 1;
+    const range = prior() === "uniform" ? 1 : 3;
     state.z.forEach((value, i) => {
       const label = document.createElement("label");
       label.textContent = `z${i}`;
