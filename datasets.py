@@ -86,7 +86,7 @@ def load_dataset(dataset="mnist", data_dir=None, split=None, seed=None, class_na
             raise DataError("--dataset folder reads your images from --data-dir DIR (PNG or JPEG, "
                             "optionally one subfolder per class)")
         data = read_image_folder(data_dir, c_dim=c_dim, resize=resize, seed=seed, crop_size=crop_size,
-                                 flip=bool(flip))
+                                 flip=bool(flip), split=split)
     elif data_dir:
         data = read_data_sets(data_dir, split or "train", seed=seed, crop_size=crop_size, flip=bool(flip))
     else:

@@ -3,6 +3,9 @@
     my_pictures/                 or      my_pictures/cats/a.png
         a.png  b.jpg  ...                my_pictures/dogs/b.jpg
 
+or, with a split, subfolders per split as CIFAR-10's: cifar10/train/frog/...,
+cifar10/test/frog/... (`split="train+test"` reads both).
+
 Images become floats in [0, 1] (1 = white, so they are saved as they are,
 not inverted like MNIST ink), grey or colour. Without `resize` they must all
 have one size; with `resize=N` each is cut to its central square and scaled
@@ -83,13 +86,33 @@ def _describe(paths, limit=3):
     return ", ".join(names) + (f" and {len(paths) - limit} more" if len(paths) > limit else "")
 
 
-def read_image_folder(data_dir, c_dim=None, resize=None, seed=None, crop_size=CROP_SIZE, flip=False):
+def find_split_images(data_dir, split):
+    """`find_images` over `data_dir/<part>` for each part of a split such as "train+test" (CIFAR-10's
+    layout: data_dir/train/frog, data_dir/test/frog); labels follow the class names of all parts."""
+    found = []
+    for part in split.split("+"):
+        folder = os.path.join(data_dir, part)
+        if not os.path.isdir(folder):
+            parts = sorted(p for p in os.listdir(data_dir) if os.path.isdir(os.path.join(data_dir, p)))
+            raise DataError(f"no split {part!r} in {data_dir} (its subfolders: {', '.join(parts) or 'none'}); "
+                            f"--split names subfolders of --data-dir, joined by +, e.g. train+test")
+        found.append(find_images(folder))
+    class_names = sorted({name for _, _, names in found for name in names})
+    paths, labels = [], []
+    for part_paths, part_labels, names in found:
+        paths += part_paths
+        labels += [class_names.index(names[label]) for label in part_labels]
+    return paths, labels, class_names
+
+
+def read_image_folder(data_dir, c_dim=None, resize=None, seed=None, crop_size=CROP_SIZE, flip=False, split=None):
     """The pictures in `data_dir` → `DataSet` (labels: class subfolder, or 0 for all).
 
+    `split` reads `data_dir/<part>` for each part of e.g. "train+test" instead.
     `c_dim` 1 trains in grey (colour pictures become luminance), 3 in colour
     (grey pictures are an error), None: as the pictures are.
     """
-    paths, labels, class_names = find_images(data_dir)
+    paths, labels, class_names = find_split_images(data_dir, split) if split else find_images(data_dir)
     if not paths:
         raise DataError(f"{data_dir} holds no images ({', '.join(IMAGE_EXTENSIONS)}), neither directly nor in "
                         f"class subfolders")

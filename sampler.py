@@ -235,7 +235,7 @@ class Sampler:
                 raise RuntimeError("this sampler has no digits: pass data_dir (an IDX folder) to Sampler()")
             try:
                 self._data = load_dataset(source.get("dataset") or "mnist", source.get("data_dir"),
-                                          source.get("split") or "train", seed=int(self.rng.integers(2**31)))
+                                          source.get("split"), seed=int(self.rng.integers(2**31)))
             except DataError as error:
                 raise DataError(f"{error}\n(for the Sampler: Sampler(data_dir=..., split=...))") from None
         return self._data

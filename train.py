@@ -56,7 +56,8 @@ def build_parser():
                            "with --dataset folder, the folder of pictures (one subfolder per class, optionally)")
     data.add_argument("--split", default=None,
                       help="which split to train on: train, t10k (tfds: test), train5k, train+test, ... "
-                           "(default: train; cifar10: train+test)")
+                           "(default: train; cifar10: train+test); folders: subfolders of --data-dir, e.g. "
+                           "--data-dir ../shared/cifar10 --split train+test --class frog")
     data.add_argument("--class", dest="class_name", default=None,
                       help="train on one class only, by name: frog, truck, ... for cifar10, 0-9 for digits, "
                            "a subfolder's name for folders")

@@ -49,6 +49,18 @@ def test_folder_errors_name_the_problem_and_the_fix(tmp_path, setup, kwargs, mes
     with pytest.raises(DataError, match=message):
         read_image_folder(str(tmp_path), crop_size=30, **kwargs)
 
+def test_split_subfolders_as_cifar10_lays_them_out(tmp_path):
+    write_pictures(tmp_path / "train" / "frog", 3)
+    write_pictures(tmp_path / "train" / "truck", 2, seed=1)
+    write_pictures(tmp_path / "test" / "frog", 1, seed=2)
+    both = read_image_folder(str(tmp_path), crop_size=30, split="train+test")
+    assert both.class_names == ["frog", "truck"] and sorted(both.labels) == [0, 0, 0, 0, 1, 1]
+    assert load_dataset("folder", str(tmp_path), "train+test", class_name="frog", crop_size=30).num_examples == 4
+    assert read_image_folder(str(tmp_path), crop_size=30, split="test").num_examples == 1
+    with pytest.raises(DataError, match="no split 'valid' in .*subfolders: test, train.*train\\+test"):
+        read_image_folder(str(tmp_path), crop_size=30, split="valid")
+
+
 def test_folder_resize_and_grey(tmp_path):
     write_pictures(tmp_path, 2, size=(40, 36))
     write_pictures(tmp_path / "x", 0)
