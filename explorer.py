@@ -139,7 +139,7 @@ def _export(sampler, kind, extra):
 def heldout_digits(sampler, config, model_dir, data_dir=None, split=None):
     """{label: z} for the first digit of each class in the run's held-out split (or None if it has none).
 
-    The split is config.json's training.heldout_split (the shipped model: train5k,
+    The split is config.json's training.heldout_split (the shipped model: t10k,
     digits it never saw) in the folder it trained from, or `split` of the IDX
     folder `data_dir`; images are cropped to the model's 26×26 around the
     centre and encoded to z_mean.

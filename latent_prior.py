@@ -63,7 +63,7 @@ class GaussianMixture:
                                                          self.scales), axis=0)))
 
     @classmethod
-    def fit(cls, z, components=10, seed=0, points=20000, iterations=300, tolerance=1e-6, ridge=1e-4):
+    def fit(cls, z, components=10, seed=0, points=20000, iterations=200, tolerance=1e-4, ridge=1e-4):
         """Expectation-maximisation on at most `points` rows of z (EM's cost grows with them), started from
         `components` of them, all picked by seed; stops when the mean log density gains less than
         `tolerance`. `ridge` keeps every covariance invertible."""
