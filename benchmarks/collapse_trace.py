@@ -86,6 +86,11 @@ def main():
     print("| batch | d | g | vae | steps | fake mean | real mean | spread share | saturated | critic on real | "
           "critic on fake | grad norm at G | s |")
     print("|" + "---|" * 13)
+    x, labels = data.center_crops()[:SPREAD_IMAGES], data.labels[:SPREAD_IMAGES]  # the batches stay untouched
+    real_score, fake_score, norm, fakes = critic_view(model, tf.constant(x), tf.constant(labels))
+    print(f"| 0 (untrained) | | | | | {fakes.mean():.3f} | {x.mean():.3f} | "
+          f"{spread(fakes) / spread(x):.3f} | {np.mean((fakes < 1e-3) | (fakes > 1 - 1e-3)):.1%} | "
+          f"{real_score:.3f} | {fake_score:.3f} | {norm:.2e} | |", flush=True)
     collapsed = None
     for batch in range(1, args.batches + 1):
         x, labels = data.next_batch(model.batch_size, with_label=True)
