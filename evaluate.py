@@ -445,17 +445,6 @@ def is_digit_model(model, config):
     return model.c_dim == 1 and data.get("dataset", "mnist") == "mnist" and not data.get("class")
 
 
-def training_images(config, model_dir, model, data_dir=None):
-    """The images the run in `model_dir` trained on (its config.json's data), or those of `data_dir` → DataSet."""
-    from datasets import load_dataset
-    from run_folder import training_data
-
-    source, data = training_data(config, model_dir), config.get("data") or {}
-    return load_dataset(source["dataset"] or "mnist", data_dir or source["data_dir"], source["split"], seed=0,
-                        class_name=data.get("class"), crop_size=model.x_dim, c_dim=model.c_dim,
-                        resize=data.get("resize"))
-
-
 def digit_references(classifier, data_dir, heldout_split, train_split, crop_size, n, seed=0):
     """Digit models: the held-out digits as RealImages and DataSet, and n training digits for the floor."""
     heldout = read_data_sets(data_dir, heldout_split, seed=0, crop_size=crop_size)
@@ -516,7 +505,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.samples <= K_NEAREST:
         p.error(f"--samples must be more than {K_NEAREST}")
-    from run_folder import RunFolderError, load_trained  # CheckpointError is a RunFolderError
+    from run_folder import RunFolderError, load_trained, training_images  # CheckpointError is a RunFolderError
 
     try:
         if args.train_classifier:

@@ -33,6 +33,11 @@ class StandardNormal:
     def sample(self, n, rng, temperature=1.0):
         return (temperature * rng.normal(size=(n, self.z_dim))).astype(np.float32)
 
+    def log_likelihood(self, z):
+        """Mean log density of the rows of z."""
+        z = np.asarray(z, np.float64)
+        return float(np.mean(-0.5 * np.sum(z**2, axis=1)) - 0.5 * self.z_dim * math.log(2 * math.pi))
+
 
 class GaussianMixture:
     """A mixture of full-covariance Gaussians over z: `weights` [k], `means` [k, d], `scales` [k, d, d]

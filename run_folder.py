@@ -149,6 +149,17 @@ def training_data(config, run_dir):
     return {"dataset": data.get("dataset"), "data_dir": data_dir, "split": data.get("split")}
 
 
+def training_images(config, run_dir, model, data_dir=None):
+    """The images the run in `run_dir` trained on (its config.json's data), or those of `data_dir` → DataSet,
+    cropped to the model's size."""
+    from datasets import load_dataset
+
+    source, data = training_data(config, run_dir), config.get("data") or {}
+    return load_dataset(source["dataset"] or "mnist", data_dir or source["data_dir"], source["split"], seed=0,
+                        class_name=data.get("class"), crop_size=model.x_dim, c_dim=model.c_dim,
+                        resize=data.get("resize"))
+
+
 def export(run_dir, out_dir):
     """Copy the run in `run_dir` to `out_dir` as weights and a portable config (no machine paths) → its epoch."""
     model, config, epoch = load_trained(run_dir)

@@ -304,11 +304,8 @@ def export(args):
 
 def fit_prior(args):
     """Fit the latent prior of the run in --save_dir to its training images' encodings (latent_prior.py)."""
-    import numpy as np
-
     import latent_prior
-    from datasets import load_dataset
-    from run_folder import load_trained, training_data
+    from run_folder import load_trained, training_images
 
     run_dir = args.save_dir or default_run_dir(args)
     model, config, epoch = load_trained(run_dir)
@@ -316,14 +313,10 @@ def fit_prior(args):
     if not model.has_encoder:
         raise ValueError(f"{run_dir} holds a {model.system} model, which has no encoder to fit a prior to; "
                          f"--fit_prior needs a cppnvae or resnet run")
-    source, data = training_data(config, run_dir), config.get("data", {})
-    images = load_dataset(source["dataset"] or "mnist", source["data_dir"], source["split"], seed=0,
-                          class_name=data.get("class"), crop_size=model.x_dim, c_dim=model.c_dim,
-                          resize=data.get("resize")).center_crops()
-    z = latent_prior.encodings(model, images, seed=0)
+    z = latent_prior.encodings(model, training_images(config, run_dir, model).center_crops(), seed=0)
     prior = latent_prior.GaussianMixture.fit(z, args.fit_prior, seed=0)
     path = prior.save(run_dir)
-    normal = latent_prior.GaussianMixture([1.0], [np.zeros(model.z_dim)], [np.eye(model.z_dim)])
+    normal = latent_prior.StandardNormal(model.z_dim)
     print(f"fitted {args.fit_prior} Gaussians to the encodings of {len(z)} training images (epoch {epoch}): "
           f"mean log density {prior.log_likelihood(z):.2f} (N(0, 1): {normal.log_likelihood(z):.2f}) → {path}")
 

@@ -32,6 +32,7 @@ from evaluate import spread  # noqa: E402
 from model import generator_loss  # noqa: E402
 from resnet import classifier_loss  # noqa: E402
 from run_folder import system_class  # noqa: E402
+from train import model_settings  # noqa: E402
 
 SPREAD_IMAGES = 200  # spread is quadratic in the images compared
 
@@ -56,6 +57,17 @@ def critic_view(model, x, labels):
             float(tf.linalg.global_norm([g for g in gradient if g is not None])), fakes.numpy())
 
 
+def trace_row(model, name, x, labels, figures, seconds):
+    """Print one row of the trace on the first SPREAD_IMAGES of x → the fakes' spread ÷ the real images'."""
+    x, labels = x[:SPREAD_IMAGES], labels[:SPREAD_IMAGES]
+    real_score, fake_score, norm, fakes = critic_view(model, tf.constant(x), tf.constant(labels))
+    share = spread(fakes) / spread(x)
+    saturated = float(np.mean((fakes < 1e-3) | (fakes > 1 - 1e-3)))
+    print(f"| {name} | {' | '.join(figures)} | {fakes.mean():.3f} | {x.mean():.3f} | {share:.3f} | {saturated:.1%} | "
+          f"{real_score:.3f} | {fake_score:.3f} | {norm:.2e} | {seconds} |", flush=True)
+    return share
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", choices=("cppnvae", "resnet"), default="cppnvae")
@@ -70,15 +82,14 @@ def main():
     args = p.parse_args()
     keras.utils.set_random_seed(args.seed)
     data = load_dataset(args.dataset, args.data_dir, args.split, seed=args.seed, class_name=args.class_name)
-    c_dim = data.images.shape[-1]
-    values = dict(settings.preset(args.model, c_dim), c_dim=c_dim, n_classes=len(data.class_names or ()) or 1)
+    changes = dict(x_dim=None)
     for change in args.set:
         name, value = change.split("=", 1)
         if name not in settings.DEFAULTS[args.model]:
             p.error(f"--set {name}: not a {args.model} setting")
-        values[name] = ast.literal_eval(value)
-    values["y_dim"] = values["x_dim"]
-    values = {k: v for k, v in values.items() if k in settings.DEFAULTS[args.model]}
+        changes[name] = ast.literal_eval(value)
+    values = model_settings(argparse.Namespace(**changes), args.model, data.images.shape[-1],
+                            len(data.class_names or ()) or 1)
     model = system_class(args.model)(**values, seed=args.seed)
     model.compile()
     data.set_crop_size(model.x_dim)
@@ -86,26 +97,17 @@ def main():
     print("| batch | d | g | vae | steps | fake mean | real mean | spread share | saturated | critic on real | "
           "critic on fake | grad norm at G | s |")
     print("|" + "---|" * 13)
-    x, labels = data.center_crops()[:SPREAD_IMAGES], data.labels[:SPREAD_IMAGES]  # the batches stay untouched
-    real_score, fake_score, norm, fakes = critic_view(model, tf.constant(x), tf.constant(labels))
-    print(f"| 0 (untrained) | | | | | {fakes.mean():.3f} | {x.mean():.3f} | "
-          f"{spread(fakes) / spread(x):.3f} | {np.mean((fakes < 1e-3) | (fakes > 1 - 1e-3)):.1%} | "
-          f"{real_score:.3f} | {fake_score:.3f} | {norm:.2e} | |", flush=True)
+    # The untrained model, on images no batch uses, then each batch after its rule has run.
+    trace_row(model, "0 (untrained)", data.center_crops(), data.labels, ("",) * 4, "")
     collapsed = None
     for batch in range(1, args.batches + 1):
         x, labels = data.next_batch(model.batch_size, with_label=True)
         start = time.perf_counter()
         figures = model.partial_train(x, labels if args.model == "resnet" else None)
-        seconds = time.perf_counter() - start
-        probe, probe_labels = tf.constant(x[:SPREAD_IMAGES]), tf.constant(labels[:SPREAD_IMAGES])
-        real_score, fake_score, norm, fakes = critic_view(model, probe, probe_labels)
-        share = spread(fakes) / spread(x[:SPREAD_IMAGES])
-        saturated = float(np.mean((fakes < 1e-3) | (fakes > 1 - 1e-3)))
-        if collapsed is None and share < 0.05:
+        seconds = f"{time.perf_counter() - start:.0f}"
+        figures = [f"{v:.3f}" if isinstance(v, float) else str(v) for v in figures]
+        if trace_row(model, batch, x, labels, figures, seconds) < 0.05 and collapsed is None:
             collapsed = batch
-        print(f"| {batch} | {figures[0]:.3f} | {figures[1]:.3f} | {figures[2]:.3f} | {figures[3]} | "
-              f"{fakes.mean():.3f} | {x.mean():.3f} | {share:.3f} | {saturated:.1%} | {real_score:.3f} | "
-              f"{fake_score:.3f} | {norm:.2e} | {seconds:.0f} |", flush=True)
     print(f"first batch with spread share < 0.05: {collapsed or 'none'}")
 
 

@@ -57,8 +57,8 @@ def main():
         mixture = latent_prior.GaussianMixture.fit(fit, size, seed=0, points=len(fit))
         seconds = f"{time.perf_counter() - start:.0f} s"
         row(f"{size} Gaussians", f"{mixture.log_likelihood(held_out):.2f}", judge(mixture), seconds)
-    normal = latent_prior.GaussianMixture([1.0], [np.zeros(model.z_dim)], [np.eye(model.z_dim)])
-    row("N(0, 1)", f"{normal.log_likelihood(held_out):.2f}", judge(latent_prior.StandardNormal(model.z_dim)))
+    normal = latent_prior.StandardNormal(model.z_dim)
+    row("N(0, 1)", f"{normal.log_likelihood(held_out):.2f}", judge(normal))
     reconstructions = model.generate(model.encode(train[:args.samples]), model.x_dim, model.y_dim, scale=model.scale)
     row("reconstructions of train digits", "", evaluate.compare_to_real(reconstructions, real, kid_subsets=10))
 
