@@ -365,6 +365,40 @@ def training_figures(batches, peak):
           f"{500 / np.median(seconds):.0f} images/s, {gflops:.1f} GFLOP/s = {gflops / peak:.0%} of the GEMM peak")
 
 
+def step_figures(repeats, quick):
+    """Each system's costliest optimizer step at its post's batch size, as the rule runs it (a
+    tf.function) and compiled by XLA (`jit_compile=True`), interleaved so that load slows both alike."""
+    import argparse as _argparse
+
+    from run_folder import system_class
+    from train import model_settings
+
+    systems = (("cppnvae", 1, "g_step"), ("cppnvae", 3, "g_step"), ("resnet", 1, "g_step"),
+               ("wgan-gp", 1, "critic_step"), ("wgan-gp", 1, "generator_step"))
+    rng = np.random.default_rng(0)
+    for system, c_dim, step_name in systems:
+        flags = _argparse.Namespace(x_dim=None, batch_size=50 if quick and system != "wgan-gp" else None)
+        model = system_class(system)(**model_settings(flags, system, c_dim, 10 if system == "resnet" else 1), seed=0)
+        model.compile()
+        x = tf.constant(rng.random((model.batch_size, model.y_dim, model.x_dim, c_dim), dtype=np.float32))
+        batch = (x, tf.constant(rng.integers(0, 10, model.batch_size))) if system == "resnet" else x
+        args = (batch, 0) if step_name == "critic_step" else (batch,)
+        step = getattr(model, step_name)
+        variants = {"tf.function": tf.function(lambda: step(*args)),
+                    "XLA": tf.function(lambda: step(*args), jit_compile=True)}
+        times = {name: [] for name in variants}
+        for name, function in variants.items():
+            function()  # compiles
+        for _ in range(repeats):
+            for name, function in variants.items():
+                start = time.perf_counter()
+                tf.nest.map_structure(lambda t: t.numpy(), function())
+                times[name].append(time.perf_counter() - start)
+        plain, xla = (float(np.median(times[name])) for name in variants)
+        label = f"{system}{' colour' if c_dim == 3 else ''} {step_name}, batch {model.batch_size}"
+        print(f"10. {label}: {plain:.3f} s as trained, {xla:.3f} s under XLA (XLA ÷ as trained {xla / plain:.2f})")
+
+
 def animation_figures(generator, size, frames_per_transition, measured):
     """The 0→9 loop to file pixels: dense (whole transitions per call and one frame per call), adaptive and auto,
     timed on the first `measured` frames of its first transition and extrapolated to its 10 transitions."""
@@ -387,7 +421,7 @@ def animation_figures(generator, size, frames_per_transition, measured):
           f"({dense / adaptive:.2f}× faster), auto {auto:.1f} s ({dense / auto:.2f}× faster)", flush=True)
 
 
-SECTIONS = ("render", "stills", "training", "adaptive", "posters", "animation", "errors")
+SECTIONS = ("render", "stills", "training", "steps", "adaptive", "posters", "animation", "errors")
 
 
 def main(argv=None):
@@ -425,6 +459,8 @@ def main(argv=None):
                       f"{seconds:.0f} s; its uint8 pixels are {side * side / 2**20:.0f} MB")
     if "training" in sections:
         training_figures(2 if args.quick else 6, peak)
+    if "steps" in sections:
+        step_figures(2 if args.quick else args.repeats, args.quick)
     if "adaptive" in sections:
         adaptive_figures(model.generator, size, 3 if args.quick else 5, 1 if args.quick else args.repeats)
     if "posters" in sections:
