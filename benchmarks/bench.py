@@ -44,6 +44,20 @@ def median_time(function, repeats):
     return float(np.median(times))
 
 
+def interleaved_medians(variants, repeats):
+    """{name: median seconds} of each function in `variants`, after one compiling call each, timed
+    in turns so that a busy machine slows every variant alike; results are fetched to the host."""
+    times = {name: [] for name in variants}
+    for function in variants.values():
+        function()
+    for _ in range(repeats):
+        for name, function in variants.items():
+            start = time.perf_counter()
+            tf.nest.map_structure(lambda t: np.asarray(t), function())
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(measured)) for name, measured in times.items()}
+
+
 def gemm_peak(n=4096, repeats=7):
     """Attainable fp32 matmul throughput in GFLOP/s: an n×n by n×n product in a compiled function."""
     a = tf.random.normal([n, n])
@@ -160,17 +174,9 @@ def render_figures(generator, size, repeats, peak):
     for memory_mb in (64, render.RENDER_MEMORY_MB, 1024):
         variants[f"draw, {memory_mb} MB bands"] = lambda m=memory_mb: render.render(generator, z, size, size, 8.0, m)
         variants[f"XLA, {memory_mb} MB bands"] = xla_render(generator, z, size, 8.0, memory_mb)
-    times = {name: [] for name in variants}
-    for name, function in variants.items():
-        function()  # compiles
-    for _ in range(repeats):
-        for name, function in variants.items():
-            start = time.perf_counter()
-            function()
-            times[name].append(time.perf_counter() - start)
-    baseline = float(np.median(times[f"draw, {render.RENDER_MEMORY_MB} MB bands"]))
-    for name, measured in times.items():
-        seconds = float(np.median(measured))
+    medians = interleaved_medians(variants, repeats)
+    baseline = medians[f"draw, {render.RENDER_MEMORY_MB} MB bands"]
+    for name, seconds in medians.items():
         print(f"   dense {name}: {seconds:.3f} s ({baseline / seconds:.2f}× the default), "
               f"{flops / seconds / 1e9 / peak:.0%} of the GEMM peak")
 
@@ -368,8 +374,6 @@ def training_figures(batches, peak):
 def step_figures(repeats, quick):
     """Each system's costliest optimizer step at its post's batch size, as the rule runs it (a
     tf.function) and compiled by XLA (`jit_compile=True`), interleaved so that load slows both alike."""
-    import argparse as _argparse
-
     from run_folder import system_class
     from train import model_settings
 
@@ -377,7 +381,7 @@ def step_figures(repeats, quick):
                ("wgan-gp", 1, "critic_step"), ("wgan-gp", 1, "generator_step"))
     rng = np.random.default_rng(0)
     for system, c_dim, step_name in systems:
-        flags = _argparse.Namespace(x_dim=None, batch_size=50 if quick and system != "wgan-gp" else None)
+        flags = argparse.Namespace(x_dim=None, batch_size=50 if quick and system != "wgan-gp" else None)
         model = system_class(system)(**model_settings(flags, system, c_dim, 10 if system == "resnet" else 1), seed=0)
         model.compile()
         x = tf.constant(rng.random((model.batch_size, model.y_dim, model.x_dim, c_dim), dtype=np.float32))
@@ -386,15 +390,7 @@ def step_figures(repeats, quick):
         step = getattr(model, step_name)
         variants = {"tf.function": tf.function(lambda: step(*args)),
                     "XLA": tf.function(lambda: step(*args), jit_compile=True)}
-        times = {name: [] for name in variants}
-        for name, function in variants.items():
-            function()  # compiles
-        for _ in range(repeats):
-            for name, function in variants.items():
-                start = time.perf_counter()
-                tf.nest.map_structure(lambda t: t.numpy(), function())
-                times[name].append(time.perf_counter() - start)
-        plain, xla = (float(np.median(times[name])) for name in variants)
+        plain, xla = interleaved_medians(variants, repeats).values()
         label = f"{system}{' colour' if c_dim == 3 else ''} {step_name}, batch {model.batch_size}"
         print(f"10. {label}: {plain:.3f} s as trained, {xla:.3f} s under XLA (XLA ÷ as trained {xla / plain:.2f})")
 
