@@ -344,7 +344,24 @@ def train(args):
     except TrainingDiverged as error:
         print(f"train.py: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"\ntrain.py: stopped. {resume_hint(plan.run_dir)}", file=sys.stderr)
+        return 130
     return 0
+
+
+def resume_hint(run_dir):
+    """Where an interrupted run stands: its last checkpoint, and how to go on from it.
+
+    Nothing is saved on the way out: the batch under way when Ctrl-C came may
+    be half applied, so the last checkpoint is the state that resumes exactly.
+    """
+    import tensorflow as tf
+
+    last = tf.train.latest_checkpoint(run_dir)
+    if last is None:
+        return f"No checkpoint was written yet in {run_dir}; the same command starts the run again."
+    return f"The last checkpoint is {last}; the same command resumes from it."
 
 
 def main(argv=None):

@@ -213,13 +213,18 @@ def wait_for(path, process, timeout=120):
         time.sleep(0.05)
 
 
-def test_sigkill_during_epoch_2_resumes_from_epoch_1(tmp_path):
+def small_run(tmp_path):
+    """(train.py arguments, run folder) of a quick run on 400 digit-like strokes, in batches of 10."""
     data = tmp_path / "digits"
     write_split(data, "train", *digit_like(400))
     save = tmp_path / "run"
     # A fixed seed: with a random one, batches of 10 random strokes at upstream's learning rates
-    # occasionally diverge to NaN (which train.py then reports), and this test is about resuming.
-    args = ["--data-dir", str(data), "--save_dir", str(save), "--batch_size", "10", "--no-tensorboard", "--seed", "1"]
+    # occasionally diverge to NaN (which train.py then reports), and these tests are about stopping.
+    return ["--data-dir", str(data), "--save_dir", str(save), "--batch_size", "10", "--no-tensorboard", "--seed", "1"], save
+
+
+def test_sigkill_during_epoch_2_resumes_from_epoch_1(tmp_path):
+    args, save = small_run(tmp_path)
     first = run_train(args + ["--training_epochs", "2"])
     wait_for(save / "model.ckpt-1.index", first)
     time.sleep(1.0)
@@ -453,3 +458,17 @@ def test_killed_at_random_moments_the_run_resumes_and_ends_as_if_never_killed(tm
     assert a.keys() == b.keys()
     for name in a:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_ctrl_c_stops_with_where_the_run_stands_and_no_traceback(tmp_path):
+    args, save = small_run(tmp_path)
+    run = run_train(args + ["--training_epochs", "50"])
+    wait_for(save / "model.ckpt-1.index", run)
+    run.send_signal(signal.SIGINT)
+    out, _ = run.communicate(timeout=120)
+    assert run.returncode == 130, out
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out
+    last = max(int(name.split("-")[1].split(".")[0]) for name in os.listdir(save)
+               if name.startswith("model.ckpt-") and name.endswith(".index") and "batch" not in name)
+    assert f"train.py: stopped. The last checkpoint is {save / f'model.ckpt-{last}'}" in out
+    assert "the same command resumes from it" in out
