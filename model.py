@@ -320,10 +320,15 @@ class TrainedCPPN(keras.Model):
         return tf.reshape(pixels, [-1, self.y_dim, self.x_dim, self.c_dim])
 
     def _reconstruct(self, x):
-        """Encode with fresh noise and draw: (z_mean, z_log_sigma_sq, x_hat)."""
+        """Encode with fresh noise and draw: (z_mean, z_log_sigma_sq, x_hat).
+
+        σ = exp(½·log σ²): upstream's sqrt(exp(log σ²)) is the same number,
+        but its gradient is NaN once exp underflows (log σ² < −87), which
+        poisons every weight behind z in one step.
+        """
         z_mean, z_log_sigma_sq = self.encoder(x, training=True)
         eps = keras.random.normal(tf.shape(z_mean), seed=self.seed_generator)
-        z = z_mean + tf.sqrt(tf.exp(z_log_sigma_sq)) * eps
+        z = z_mean + tf.exp(0.5 * z_log_sigma_sq) * eps
         return z_mean, z_log_sigma_sq, self._draw(z)
 
     def call(self, x, training=False):

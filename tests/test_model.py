@@ -278,6 +278,21 @@ def test_missing_or_mismatched_checkpoint_is_a_clear_error(tmp_path):
         CPPNVAE(net_size_g=64).load_model(str(tmp_path))
 
 
+def test_reparameterisation_gradient_stays_finite_when_sigma_underflows():
+    """log σ² = −120: exp underflows to 0, so sqrt(exp(·)) would send NaN into every weight behind z."""
+    model = CPPNVAE(batch_size=2, seed=0)
+    head = model.encoder.get_layer("q_z_log_sigma_sq")
+    head.kernel.assign(tf.zeros_like(head.kernel))
+    head.bias.assign(tf.fill(head.bias.shape, -120.0))
+    x = tf.constant(np.random.default_rng(0).random((2, 26, 26, 1)), tf.float32)
+    with tf.GradientTape() as tape:
+        z_mean, z_log_sigma_sq, x_hat = model._reconstruct(x)
+        loss = model._vae_loss(x, x_hat, z_mean, z_log_sigma_sq)
+    gradients = tape.gradient(loss, model.qg_variables)
+    assert np.isfinite(float(loss))
+    assert all(np.isfinite(g.numpy()).all() for g in gradients)
+
+
 def test_prior_samples_join_the_fakes_that_d_and_g_judge():
     x = np.random.default_rng(5).random((10, 26, 26, 1)).astype(np.float32)
     upstream = CPPNVAE(batch_size=10, seed=1)
