@@ -59,12 +59,14 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
 
 class StopOnDivergence(keras.callbacks.Callback):
-    """Raise `TrainingDiverged` as soon as a loss is NaN/Inf or beyond ±`limit`.
+    """Raise `TrainingDiverged` as soon as a loss is NaN/Inf or beyond ±`limit`, or a weight is NaN/Inf.
 
-    It checks the epoch's running averages after every batch: a NaN or Inf
-    poisons the average at once. Raising (rather than setting `stop_training`)
-    skips the end-of-epoch and end-of-training checkpoints, so the last good
-    checkpoint stays the latest.
+    It checks the epoch's running averages after every batch (a NaN or Inf
+    poisons the average at once) and then the weights themselves: on some
+    CPUs a fused ReLU turns NaN into 0, so a generator whose first layers are
+    NaN draws one flat colour with finite losses. Raising (rather than setting
+    `stop_training`) skips the end-of-epoch and end-of-training checkpoints,
+    so the last good checkpoint stays the latest.
     """
 
     def __init__(self, limit=1e6):
@@ -83,6 +85,13 @@ class StopOnDivergence(keras.callbacks.Callback):
                     f"{name} is {value:g} in epoch {self.epoch + 1}, batch {batch + 1}; training stopped "
                     f"and the last checkpoint was left as it was. Try lower learning rates."
                 )
+        broken = self.model.nonfinite_weights()
+        if broken:
+            raise TrainingDiverged(
+                f"weights turned NaN/Inf in epoch {self.epoch + 1}, batch {batch + 1} ({', '.join(broken[:3])}"
+                f"{f' and {len(broken) - 3} more' if len(broken) > 3 else ''}) while the losses stayed finite; "
+                f"training stopped and the last checkpoint was left as it was. Try lower learning rates."
+            )
 
 
 class EpochSummary(keras.callbacks.Callback):

@@ -413,11 +413,25 @@ class TrainedCPPN(keras.Model):
                 f"other settings or another --model (see config.json beside it), or is it truncated? An older "
                 f"checkpoint in the folder can be used by editing its `checkpoint` file."
             ) from None
+        broken = self.nonfinite_weights()
+        if broken:
+            raise CheckpointError(
+                f"checkpoint {path!r} holds NaN/Inf weights ({', '.join(broken[:3])}"
+                f"{f' and {len(broken) - 3} more' if len(broken) > 3 else ''}): the run diverged before it was "
+                f"saved. Use an earlier checkpoint in the folder (edit its `checkpoint` file) or train again."
+            )
         self.optimizer_state_restored = bool(self.compiled and has_optimizers)
         self.batches_done = int(checkpoint.batch.numpy()) if "batch" in stored else 0
         for name in getattr(self, "_own_optimizers", ()):
             getattr(self, name).learning_rate.assign(getattr(self, self.OPTIMIZERS[name]))
         return int(checkpoint.epoch.numpy())
+
+    def nonfinite_weights(self):
+        """The paths of the networks' weights that hold a NaN or Inf (usually none; one scalar check first)."""
+        weights = [(name, w) for name in self.NETWORKS for w in getattr(self, name).weights]
+        if bool(tf.reduce_all([tf.reduce_all(tf.math.is_finite(w)) for _, w in weights])):
+            return []
+        return [f"{name}/{w.path}" for name, w in weights if not np.isfinite(w.numpy()).all()]
 
     def close(self):
         """Upstream closed its TensorFlow session here; TF 2 has none, so nothing to do."""

@@ -278,6 +278,28 @@ def test_missing_or_mismatched_checkpoint_is_a_clear_error(tmp_path):
         CPPNVAE(net_size_g=64).load_model(str(tmp_path))
 
 
+def test_checkpoint_with_nan_weights_is_refused_naming_them(tmp_path):
+    model = CPPNVAE()
+    model.save_model(str(tmp_path), 1)
+    model.generator.weights[0].assign(tf.fill(model.generator.weights[0].shape, np.nan))
+    model.save_model(str(tmp_path), 2)
+    with pytest.raises(CheckpointError, match=r"holds NaN/Inf weights \(generator/g_0_z/kernel\).*earlier checkpoint"):
+        CPPNVAE().load_model(str(tmp_path))
+    assert CPPNVAE().load_model(str(tmp_path / "model.ckpt-1")) == 1
+
+
+def test_stop_on_divergence_catches_nan_weights_behind_finite_losses():
+    from callbacks import StopOnDivergence, TrainingDiverged
+
+    model, guard = CPPNVAE(), StopOnDivergence()
+    guard.set_model(model)
+    guard.on_train_batch_end(0, {"d_loss": 0.7, "g_loss": 0.7})
+    model.encoder.weights[0].assign(tf.fill(model.encoder.weights[0].shape, np.inf))
+    with pytest.raises(TrainingDiverged, match=r"weights turned NaN/Inf in epoch 1, batch 3 \(encoder/q_h0/kernel\) "
+                                               r"while the losses stayed finite"):
+        guard.on_train_batch_end(2, {"d_loss": 0.7, "g_loss": 0.7})
+
+
 def test_reparameterisation_gradient_stays_finite_when_sigma_underflows():
     """log σ² = −120: exp underflows to 0, so sqrt(exp(·)) would send NaN into every weight behind z."""
     model = CPPNVAE(batch_size=2, seed=0)
