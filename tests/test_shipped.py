@@ -1,18 +1,20 @@
-"""The model shipped in save/: it loads offline, and draws digits the project's classifier recognises."""
+"""The shipped models: save/ draws digits the project's classifier recognises; models/* load offline and draw."""
 
 import os
 
 import keras
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import ROOT
 import latent_prior
-from evaluate import CLASSIFIER_PATH, predict, prior_samples
-from run_folder import load_trained
+from evaluate import CLASSIFIER_PATH, predict, prior_samples, spread
+from run_folder import load_trained, training_images
 from sampler import Sampler, main
 
 SHIPPED = os.path.join(ROOT, "save")
+SYSTEMS = {"frog": ("cppnvae", 3), "resnet": ("resnet", 1), "wgan-gp": ("wgan-gp", 1)}  # models/<name>
 SEED, DIGIT = 2, 4  # the sampler's first z for seed 2 draws a 4 (confidence 0.99999 at export)
 
 
@@ -46,3 +48,30 @@ def test_readme_first_command_renders_from_the_shipped_model(tmp_path, monkeypat
     for i in range(2):
         pixels = np.asarray(Image.open(tmp_path / f"sample-{i}.png"))
         assert pixels.shape == (96, 96) and pixels.min() < 64 and pixels.max() >= 250  # dark ink on white paper
+
+
+@pytest.mark.parametrize("name", sorted(SYSTEMS))
+def test_each_shipped_system_renders_varied_pictures_that_are_not_flat(name, tmp_path, monkeypatch):
+    """The README's command for models/<name>: four 64×64 samples, each with a picture in it, none alike."""
+    folder = os.path.join(ROOT, "models", name)
+    system, channels = SYSTEMS[name]
+    model, config, epoch = load_trained(folder)
+    assert config["system"] == system and epoch >= 1
+    assert model.nonfinite_weights() == []
+    monkeypatch.chdir(tmp_path)
+    assert main(["sample", "--model-dir", folder, "--n", "4", "--size", "64", "--seed", "1"]) == 0
+    pictures = np.stack([np.asarray(Image.open(tmp_path / f"sample-{i}.png"), dtype=np.float32) for i in range(4)])
+    assert pictures.shape == (4, 64, 64) + ((3,) if channels == 3 else ())
+    assert all(p.std() > 8 for p in pictures)  # not one flat colour (nor a blank page)
+    assert min(np.abs(a - b).mean() for i, a in enumerate(pictures) for b in pictures[i + 1:]) > 2  # not one picture
+
+
+@pytest.mark.parametrize("name", sorted(SYSTEMS))
+def test_each_shipped_system_samples_spread_like_its_training_images(name):
+    """Prior samples at the training size are not collapsed: their spread is a real share of the data's."""
+    folder = os.path.join(ROOT, "models", name)
+    model, config, _ = load_trained(folder)
+    real = training_images(config, folder, model).center_crops()[:64]
+    _, images = prior_samples(model, 64, 0)
+    assert images.shape == real.shape and np.isfinite(images).all()
+    assert spread(images) / spread(real) > 0.3  # a collapsed model gives ≈ 0
