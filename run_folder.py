@@ -164,7 +164,7 @@ def export(run_dir, out_dir):
     """Copy the run in `run_dir` to `out_dir` as weights and a portable config (no machine paths) → its epoch."""
     model, config, epoch = load_trained(run_dir)
     prepare(out_dir)
-    model.save_model(out_dir, epoch, include_optimizer=False)
+    model.save_model(out_dir, epoch, include_optimizer=False, max_to_keep=1)  # an export holds one model
     data = dict(config.get("data", {}))
     data["data_dir_from_run"] = relative_data_dir(training_data(config, run_dir)["data_dir"], out_dir)
     training = {k: v for k, v in config.get("training", {}).items()

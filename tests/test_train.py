@@ -128,6 +128,10 @@ def test_export_ships_weights_that_draw_the_same(idx_dir, tmp_path, monkeypatch)
     assert b.get_random_mnist().shape == (26, 26, 1)  # the data path still leads to the digits
     with pytest.raises(SystemExit):
         main(["--save_dir", str(tmp_path / "none"), "--export", str(shipped)])
+    main(["--data-dir", idx_dir, "--save_dir", str(run), "--training_epochs", "2", *FAST])
+    assert main(["--save_dir", str(run), "--export", str(shipped)]) == 0  # exporting again replaces the model
+    assert sorted(p.name for p in shipped.glob("model.ckpt-*")) == ["model.ckpt-2.data-00000-of-00001",
+                                                                     "model.ckpt-2.index"]
 
 
 def test_fit_prior_keeps_a_mixture_that_export_ships_and_samples_use(idx_dir, tmp_path, capsys):
