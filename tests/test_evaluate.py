@@ -165,6 +165,13 @@ def test_report_marks_met_and_missed_targets():
     assert "| Fréchet distance on classifier features | 3 (3.0 × floor) | 1 | ≤ 5 × floor = 5 | yes |" in table
     assert "| recall (k = 3) | 0.400 | 0.900 | ≥ 0.5 | **no** |" in table
     assert "| 0.80 (4.00 / 5.00) | 1.00 |  |  |" in table  # no spread target for digit models
+    residual = evaluate.report(figures, floor, 0.993, dict(samples=1000, reconstructions=500), system="resnet")
+    assert "| digits holding ≥ 5% of 1000 prior samples (smallest share) | 9 / 10 (0: 4.0%) | 10 / 10 | ≥ 8 / 10 | yes |" in residual
+    assert "| prior samples classified with confidence ≥ 0.8 | 90.0% | 99.0% | ≥ 60% | yes |" in residual
+    figures["class_shares"] = np.array([0.05] + [0.95 / 9] * 9)
+    wgan = evaluate.report(dict(figures, confident=0.7), floor, 0.993, dict(samples=1000), system="wgan-gp")
+    assert "| 10 / 10 (0: 5.0%) | 10 / 10 | ≥ 10 / 10 | yes |" in wgan
+    assert "| prior samples classified with confidence ≥ 0.8 | 70.0% | 99.0% | ≥ 80% | **no** |" in wgan
     colour = evaluate.report(dict(spread=1.0, spread_ratio=0.2, histogram_distance=0.3, channels=3))
     assert "| 0.20 (1.00 / 5.00) |  | ≥ 0.5 | **no** |" in colour and "colour histogram distance" in colour
 
