@@ -118,8 +118,11 @@ def compare_settings(stored, model_config, system):
     return None, changed
 
 
-def load_trained(model_dir="save", batch_size=1):
-    """The model a training run left in `model_dir`, built from its config.json → (model, config, epoch)."""
+def load_trained(model_dir="save", batch_size=1, optimizers=False):
+    """The model a training run left in `model_dir`, built from its config.json → (model, config, epoch).
+
+    With `optimizers` the model is compiled first, so the optimizers' state is restored too where the
+    checkpoint has it (`model.optimizer_state_restored`)."""
     if not has_checkpoint(model_dir):
         raise CheckpointError(
             f"no trained model in {model_dir!r} (expected a `checkpoint` file from train.py there). "
@@ -128,6 +131,8 @@ def load_trained(model_dir="save", batch_size=1):
         )
     config = read_config(model_dir)
     model = system_class(system_of(config))(**dict(config.get("model", {}), batch_size=batch_size))
+    if optimizers:
+        model.compile()
     epoch = model.load_model(model_dir)
     return model, config, epoch
 

@@ -201,8 +201,7 @@ def describe(args, plan, data, model, epoch, changed):
         print(f"training on {replicas} devices ({type(model.distribute_strategy).__name__}), "
               f"{model.batch_size // replicas} images each per batch")
     if plan.resuming or args.init_from:
-        steps = ", ".join(f"{name.removesuffix('_optimizer')} {int(getattr(model, name).iterations.numpy())}"
-                          for name in model.OPTIMIZERS)
+        steps = ", ".join(f"{name} {count}" for name, count in model.optimizer_steps().items())
         where = f"batch {model.batches_done} of epoch {epoch + 1}" if model.batches_done else f"epoch {epoch} checkpoint"
         print(f"resuming from {where} in {plan.run_dir if plan.resuming else args.init_from} (optimizer steps: {steps})")
         if not model.optimizer_state_restored:

@@ -23,20 +23,15 @@ sys.path.insert(0, HERE)
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from evaluate import colour_histogram_distance, spread  # noqa: E402
+from evaluate import colour_histogram_distance, prior_samples, spread  # noqa: E402
 from run_folder import load_trained, training_images  # noqa: E402
 
-OPTIMIZERS = ("vae", "g", "d")
-
-
-def optimizer_steps(run_dir):
-    """Steps each optimizer took, read from the run's newest checkpoint: "vae / g / d", or "exported" (no optimizers)."""
-    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(run_dir))
-    names = reader.get_variable_to_shape_map()
-    keys = [f"{name}_optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE" for name in OPTIMIZERS]
-    if not any(key in names for key in keys):
+def optimizer_steps(model):
+    """The steps each of the rule's optimizers took: "vae / g / d", or "exported" (a folder without optimizers)."""
+    if not model.optimizer_state_restored:
         return "exported"
-    return " / ".join(str(int(reader.get_tensor(key))) if key in names else "0" for key in keys)
+    steps = model.optimizer_steps()
+    return " / ".join(str(steps[name]) for name in ("vae", "g", "d"))
 
 
 def mse(a, b):
@@ -54,15 +49,14 @@ def main():
           "| reconstruction MSE | data's mean colour | own mean colour |")
     print("|---|---|---|---|---|---|---|---|---|")
     for run_dir in args.run_dirs:
-        model, config, epoch = load_trained(run_dir, batch_size=args.n)
+        model, config, epoch = load_trained(run_dir, batch_size=args.n, optimizers=True)
         data = training_images(config, run_dir, model, args.data_dir)
         pick = np.random.default_rng(args.seed).choice(data.num_examples, args.n, replace=False)
         real = data.center_crops()[pick]
-        z = tf.constant(np.random.default_rng(args.seed).standard_normal((args.n, model.z_dim)), tf.float32)
-        samples = model._draw(z).numpy()
+        samples = prior_samples(model, args.n, args.seed)[1]
         reconstructions = model(tf.constant(real)).numpy()
         mean_colour = real.mean(axis=(0, 1, 2))
-        print(f"| {run_dir} | {epoch} | {optimizer_steps(run_dir)} "
+        print(f"| {run_dir} | {epoch} | {optimizer_steps(model)} "
               f"| {np.round(samples.mean(axis=(0, 1, 2)), 2)} ({np.round(mean_colour, 2)}) "
               f"| {spread(samples[:200]) / spread(real[:200]):.3f} "
               f"| {colour_histogram_distance(samples, real):.3f} | {mse(reconstructions, real):.4f} "
