@@ -537,7 +537,6 @@ class CPPNVAE(TrainedCPPN):
         _minimize(self.d_optimizer, tape, loss, self.discriminator.trainable_variables)
         return loss
 
-
     def rule(self, step, s):
         """Ha's `partial_train` → (d_loss, g_loss, vae_loss, counter); each loss is the one its step saw."""
         # 1. n_vae_steps VAE steps.

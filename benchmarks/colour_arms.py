@@ -34,6 +34,12 @@ def optimizer_steps(model):
     return " / ".join(str(steps[name]) for name in ("vae", "g", "d"))
 
 
+def fixed_images(data, n, seed):
+    """The same n training images (centre crops) for every run or arm that is compared."""
+    pick = np.random.default_rng(seed).choice(data.num_examples, n, replace=False)
+    return data.center_crops()[pick]
+
+
 def mse(a, b):
     return float(np.mean(np.square(np.asarray(a, np.float64) - b)))
 
@@ -51,8 +57,7 @@ def main():
     for run_dir in args.run_dirs:
         model, config, epoch = load_trained(run_dir, batch_size=args.n, optimizers=True)
         data = training_images(config, run_dir, model, args.data_dir)
-        pick = np.random.default_rng(args.seed).choice(data.num_examples, args.n, replace=False)
-        real = data.center_crops()[pick]
+        real = fixed_images(data, args.n, args.seed)
         samples = prior_samples(model, args.n, args.seed)[1]
         reconstructions = model(tf.constant(real)).numpy()
         mean_colour = real.mean(axis=(0, 1, 2))
