@@ -323,8 +323,8 @@ class TrainedCPPN(keras.Model):
         pixels = self.generator(z, self.train_coords, scale=self.scale)
         return tf.reshape(pixels, [-1, self.y_dim, self.x_dim, self.c_dim])
 
-    def _reconstruct(self, x):
-        """Encode with fresh noise and draw: (z_mean, z_log_sigma_sq, x_hat).
+    def _encode_sample(self, x):
+        """Encode with fresh noise: (z_mean, z_log_sigma_sq, z).
 
         σ = exp(½·log σ²): upstream's sqrt(exp(log σ²)) is the same number,
         but its gradient is NaN once exp underflows (log σ² < −87), which
@@ -332,7 +332,11 @@ class TrainedCPPN(keras.Model):
         """
         z_mean, z_log_sigma_sq = self.encoder(x, training=True)
         eps = keras.random.normal(tf.shape(z_mean), seed=self.seed_generator)
-        z = z_mean + tf.exp(0.5 * z_log_sigma_sq) * eps
+        return z_mean, z_log_sigma_sq, z_mean + tf.exp(0.5 * z_log_sigma_sq) * eps
+
+    def _reconstruct(self, x):
+        """Encode with fresh noise and draw: (z_mean, z_log_sigma_sq, x_hat)."""
+        z_mean, z_log_sigma_sq, z = self._encode_sample(x)
         return z_mean, z_log_sigma_sq, self._draw(z)
 
     def call(self, x, training=False):

@@ -45,9 +45,7 @@ class GSparesQ(CPPNVAE):
 
     def g_step(self, x):
         with tf.GradientTape() as tape:
-            z_mean, z_log_sigma_sq = self.encoder(x, training=True)
-            eps = keras.random.normal(tf.shape(z_mean), seed=self.seed_generator)
-            z = z_mean + tf.exp(0.5 * z_log_sigma_sq) * eps
+            z_mean, z_log_sigma_sq, z = self._encode_sample(x)
             x_hat = self._draw(z)
             g_loss = generator_loss(self.discriminator(self._draw(tf.stop_gradient(z)), training=True))
             balanced = g_loss + self._vae_loss(x, x_hat, z_mean, z_log_sigma_sq)
@@ -70,13 +68,17 @@ def load_arm(run_dir, arm, batch_size=None):
     return model, config, epoch
 
 
-def encoder_figures(model, images, real_spread):
-    """How alive Q is on `images`, and what its reconstructions keep → dict of figures."""
-    encoder = model.encoder
-    second = keras.Model(encoder.input, encoder.get_layer("q_h1").output)
-    pre = second(images, training=False).numpy()
-    z_mean = encoder(images, training=False)[0].numpy()
-    reconstructions = model(tf.constant(images)).numpy()
+def second_layer(model):
+    """Q's second layer as a model of its own, sharing Q's weights as they train."""
+    return keras.Model(model.encoder.input, model.encoder.get_layer("q_h1").output)
+
+
+def encoder_figures(model, q_h1, images, real_spread):
+    """How alive Q is on `images` (`q_h1`: second_layer(model)), and what its reconstructions keep → dict."""
+    pre = q_h1(images, training=False).numpy()
+    z_mean = model.encoder(images, training=False)[0]
+    reconstructions = model._draw(z_mean).numpy()
+    z_mean = z_mean.numpy()
     return {"alive": float(np.mean(pre > ALIVE_ABOVE)), "z_mean_std": float(z_mean.std(axis=0).mean()),
             "recon_mse": float(np.mean(np.square(reconstructions - images))),
             "recon_spread": spread(reconstructions) / real_spread}
@@ -102,6 +104,7 @@ def main():
         fixed = fixed_images(data, args.n, args.seed)
         real_spread = spread(fixed)
         batches = iter(data.tf_dataset(model.images_per_step, args.seed, model.x_dim, first_epoch=epoch))
+        q_h1 = second_layer(model)
         start = model.optimizer_steps()
         took = 0.0
         for batch in range(args.batches + 1):
@@ -110,7 +113,7 @@ def main():
                 model.train_on_batch(next(batches))
                 took = time.perf_counter() - t
             steps = " / ".join(str(model.optimizer_steps()[k] - start[k]) for k in ("vae", "g", "d"))
-            f = encoder_figures(model, fixed, real_spread)
+            f = encoder_figures(model, q_h1, fixed, real_spread)
             print(f"| {arm} | {epoch} + {batch} | {steps} | {f['alive']:.3f} | {f['z_mean_std']:.3f} "
                   f"| {f['recon_mse']:.4f} | {f['recon_spread']:.3f} | {took:.0f} |", flush=True)
 
